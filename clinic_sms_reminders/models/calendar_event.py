@@ -1,0 +1,207 @@
+from odoo import api, fields, models
+from odoo.exceptions import UserError
+
+CLINIC_STATUSES = [
+    ("scheduled", "Scheduled"),
+    ("confirmed", "Confirmed"),
+    ("out_of_reach", "Out of reach"),
+    ("done", "Done"),
+    ("no_show", "No-show"),
+    ("cancelled", "Cancelled"),
+]
+
+
+class CalendarEvent(models.Model):
+    """A calendar event with a patient is a clinic appointment (R-1.1); events
+    without a patient behave exactly as in standard Odoo."""
+
+    _inherit = "calendar.event"
+
+    clinic_patient_id = fields.Many2one(
+        "res.partner", string="Patient", index="btree_not_null", ondelete="restrict"
+    )
+    clinic_practitioner_id = fields.Many2one(
+        "res.partner",
+        string="Practitioner",
+        index="btree_not_null",
+        help="Staff member seeing the patient; never receives patient messages.",
+    )
+    clinic_office = fields.Char(string="Office", help="Office or room number.")
+    clinic_service_ids = fields.Many2many(
+        "product.product",
+        "calendar_event_product_product_rel",
+        "calendar_event_id",
+        "product_product_id",
+        string="Services",
+    )
+    clinic_status = fields.Selection(
+        CLINIC_STATUSES,
+        default="scheduled",
+        index=True,
+        tracking=True,
+        copy=False,
+    )
+    clinic_company_id = fields.Many2one(
+        "res.company",
+        string="Clinic",
+        default=lambda self: self.env.company,
+        index=True,
+    )
+    is_clinic_appointment = fields.Boolean(
+        compute="_compute_is_clinic_appointment",
+        search="_search_is_clinic_appointment",
+    )
+    clinic_sms_message_ids = fields.One2many(
+        "clinic.sms.message", "appointment_id", string="SMS Messages"
+    )
+    clinic_sms_message_count = fields.Integer(
+        compute="_compute_clinic_sms_message_count"
+    )
+
+    @api.depends("clinic_patient_id")
+    def _compute_is_clinic_appointment(self):
+        for event in self:
+            event.is_clinic_appointment = bool(event.clinic_patient_id)
+
+    def _search_is_clinic_appointment(self, operator, value):
+        if operator not in ("=", "!=") or not isinstance(value, bool):
+            raise UserError(self.env._("Unsupported search on clinic appointments."))
+        positive = (operator == "=") == value
+        return [("clinic_patient_id", "!=" if positive else "=", False)]
+
+    def _compute_clinic_sms_message_count(self):
+        counts = dict(
+            self.env["clinic.sms.message"]._read_group(
+                [("appointment_id", "in", self.ids)], ["appointment_id"], ["__count"]
+            )
+        )
+        for event in self:
+            event.clinic_sms_message_count = counts.get(event, 0)
+
+    def _clinic_company(self):
+        self.ensure_one()
+        return self.clinic_company_id or self.env.company
+
+    # ------------------------------------------------------------------
+    # Life cycle: plan and cancel messages
+    # ------------------------------------------------------------------
+    @api.model_create_multi
+    def create(self, vals_list):
+        events = super().create(vals_list)
+        appointments = events.filtered("clinic_patient_id")
+        if appointments:
+            appointments.clinic_patient_id.filtered(
+                lambda p: not p.clinic_is_patient
+            ).write({"clinic_is_patient": True})
+            appointments._clinic_plan()
+        return events
+
+    def write(self, vals):
+        tracked = {"start", "stop", "clinic_patient_id", "clinic_status", "active"}
+        if not tracked.intersection(vals):
+            return super().write(vals)
+        res = super().write(vals)
+        appointments = self.filtered("clinic_patient_id")
+        if "clinic_patient_id" in vals:
+            appointments.clinic_patient_id.filtered(
+                lambda p: not p.clinic_is_patient
+            ).write({"clinic_is_patient": True})
+        (self - appointments)._clinic_cancel_queued("appointment_cancelled")
+        appointments._clinic_cancel_stale()
+        appointments.filtered("active")._clinic_plan()
+        return res
+
+    def unlink(self):
+        self._clinic_cancel_queued("appointment_cancelled")
+        return super().unlink()
+
+    def _clinic_plan(self):
+        """Plan the reminders of these appointments now rather than at the next
+        planner run (short-notice appointments, reschedules)."""
+        companies = self.clinic_company_id
+        rules = (
+            self.env["clinic.sms.rule"]
+            .sudo()
+            .search([("company_id", "in", companies.ids)])
+        )
+        rules._plan_reminders(events=self)
+
+    def _clinic_cancel_queued(self, reason, domain=None):
+        if not self:
+            return
+        messages = (
+            self.env["clinic.sms.message"]
+            .sudo()
+            .search(
+                [("appointment_id", "in", self.ids), ("state", "=", "queued")]
+                + (domain or [])
+            )
+        )
+        messages._set_state("cancelled", reason)
+
+    def _clinic_cancel_stale(self):
+        """Cancel queued reminders that no longer match their appointment (R-2.4)."""
+        for event in self:
+            if not event.active or event.clinic_status == "cancelled":
+                event._clinic_cancel_queued("appointment_cancelled")
+                continue
+            queued = event.clinic_sms_message_ids.filtered(
+                lambda m: m.state == "queued" and m.kind == "reminder"
+            )
+            queued.filtered(
+                lambda m, e=event: m.appointment_start != e.start
+            )._set_state("cancelled", "appointment_moved")
+            queued.filtered(
+                lambda m, e=event: m.partner_id != e.clinic_patient_id
+            )._set_state("cancelled", "appointment_cancelled")
+            queued.filtered(
+                lambda m, e=event: (
+                    m.rule_id
+                    and m.state == "queued"
+                    and e.clinic_status not in m.rule_id._statuses()
+                )
+            )._set_state("cancelled", "appointment_status")
+
+    # ------------------------------------------------------------------
+    # calendar_sms: no double SMS for clinic appointments (R-2.6)
+    # ------------------------------------------------------------------
+    def _do_sms_reminder(self, alarms):
+        others = self.filtered(lambda event: not event.clinic_patient_id)
+        return super(CalendarEvent, others)._do_sms_reminder(alarms)
+
+    # ------------------------------------------------------------------
+    # Status buttons
+    # ------------------------------------------------------------------
+    def _clinic_set_status(self, status):
+        if not all(self.mapped("clinic_patient_id")):
+            raise UserError(
+                self.env._("Only appointments with a patient have a clinic status.")
+            )
+        self.write({"clinic_status": status})
+        return True
+
+    def action_clinic_confirm(self):
+        return self._clinic_set_status("confirmed")
+
+    def action_clinic_out_of_reach(self):
+        return self._clinic_set_status("out_of_reach")
+
+    def action_clinic_done(self):
+        return self._clinic_set_status("done")
+
+    def action_clinic_no_show(self):
+        return self._clinic_set_status("no_show")
+
+    def action_clinic_cancel(self):
+        return self._clinic_set_status("cancelled")
+
+    def action_clinic_reset(self):
+        return self._clinic_set_status("scheduled")
+
+    def action_clinic_sms_messages(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "clinic_sms_reminders.clinic_sms_message_action"
+        )
+        action["domain"] = [("appointment_id", "=", self.id)]
+        return action

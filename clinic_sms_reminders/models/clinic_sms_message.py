@@ -1,0 +1,414 @@
+import logging
+import uuid
+
+from markupsafe import Markup
+
+from odoo import api, fields, models
+from odoo.tools import SQL
+
+from ..tools import segments
+
+_logger = logging.getLogger(__name__)
+
+MESSAGE_KINDS = [
+    ("confirmation", "Confirmation"),
+    ("reschedule", "Change of time"),
+    ("cancellation", "Cancellation"),
+    ("no_show", "No-show"),
+    ("done", "Thank you"),
+    ("reminder", "Reminder"),
+    ("recall", "Recall"),
+    ("birthday", "Birthday"),
+    ("mass", "Mass mailing"),
+    ("private", "Private message"),
+    ("scheduled", "Scheduled reminder"),
+]
+MESSAGE_STATES = [
+    ("queued", "Queued"),
+    ("sending", "Sending"),
+    ("sent", "Sent"),
+    ("delivered", "Delivered"),
+    ("failed", "Failed"),
+    ("cancelled", "Cancelled"),
+    ("skipped", "Skipped"),
+]
+# Why a message was skipped, cancelled, held back or failed: stable codes so the
+# history can be filtered and translated.
+REASONS = [
+    ("no_mobile", "No mobile number"),
+    ("invalid_number", "Invalid mobile number"),
+    ("no_consent", "No consent for this purpose"),
+    ("blacklisted", "Opted out (blacklisted)"),
+    ("duplicate", "Duplicate number"),
+    ("appointment_cancelled", "Appointment cancelled, archived or deleted"),
+    ("appointment_moved", "Appointment moved to another time"),
+    ("appointment_status", "Appointment status no longer matches the rule"),
+    ("appointment_started", "Appointment already started"),
+    ("no_allowed_minute", "No allowed sending minute before the appointment"),
+    ("too_long", "Message longer than the clinic's maximum parts"),
+    ("render_error", "Template could not be rendered"),
+    ("insufficient_balance", "Waiting for message units"),
+    ("no_provider", "No SMS provider configured"),
+    ("provider_temporary", "Temporary provider failure"),
+    ("provider_rejected", "Rejected by the provider"),
+    ("undelivered", "Not delivered to the phone"),
+]
+PURPOSES = [
+    ("appointment", "Appointment"),
+    ("recall", "Recall"),
+    ("marketing", "Marketing"),
+    ("essential", "Essential"),
+]
+KIND_PURPOSE = {
+    "recall": "recall",
+    "birthday": "marketing",
+    "mass": "marketing",
+}
+CONSENT_FIELD = {
+    "appointment": "clinic_consent_appointment",
+    "recall": "clinic_consent_recall",
+    "marketing": "clinic_consent_marketing",
+}
+FINAL_STATES = ("sent", "delivered", "failed", "cancelled", "skipped")
+
+
+class ClinicSmsMessage(models.Model):
+    """Outbox and history of every SMS (R-7.3, R-7.8).
+
+    A row is planned in state ``queued`` with its ``scheduled_at`` already moved
+    into the clinic's sending window, then claimed by the dispatch cron. Rows are
+    never deleted: the history is kept."""
+
+    _name = "clinic.sms.message"
+    _description = "Clinic SMS Message"
+    _order = "scheduled_at desc, id desc"
+    _rec_name = "reference"
+
+    reference = fields.Char(
+        required=True,
+        readonly=True,
+        copy=False,
+        default=lambda self: uuid.uuid4().hex,
+        help="Unique reference handed to the provider (deduplication, reports).",
+    )
+    idempotency_key = fields.Char(
+        required=True,
+        readonly=True,
+        copy=False,
+        help="At most one live message per key, e.g. reminder:<rule>:<appointment>"
+        ":<patient>.",
+    )
+    kind = fields.Selection(MESSAGE_KINDS, required=True, index=True)
+    purpose = fields.Selection(
+        PURPOSES,
+        required=True,
+        default="appointment",
+        help="Which consent the patient must have given (essential messages ignore "
+        "consent but never an opt-out).",
+    )
+    state = fields.Selection(
+        MESSAGE_STATES, required=True, default="queued", index=True, readonly=True
+    )
+    reason = fields.Selection(REASONS, readonly=True)
+    reason_detail = fields.Char(readonly=True, help="The provider's own words.")
+    company_id = fields.Many2one(
+        "res.company",
+        string="Clinic",
+        required=True,
+        index=True,
+        default=lambda self: self.env.company,
+    )
+    partner_id = fields.Many2one(
+        "res.partner", string="Recipient", index=True, ondelete="set null"
+    )
+    phone = fields.Char(help="Number in E.164 form, as sent.")
+    body = fields.Text(help="Rendered text, as sent.")
+    template_id = fields.Many2one("clinic.sms.template", ondelete="set null")
+    rule_id = fields.Many2one(
+        "clinic.sms.rule", ondelete="set null", index="btree_not_null"
+    )
+    appointment_id = fields.Many2one(
+        "calendar.event", ondelete="set null", index="btree_not_null"
+    )
+    appointment_start = fields.Datetime(
+        readonly=True,
+        help="Start of the appointment when the message was planned; a message for an "
+        "appointment that moved since is not sent.",
+    )
+    scheduled_at = fields.Datetime(
+        string="Scheduled", required=True, default=fields.Datetime.now, index=True
+    )
+    sent_at = fields.Datetime(readonly=True)
+    delivered_at = fields.Datetime(readonly=True)
+    attempt_count = fields.Integer(readonly=True)
+    units = fields.Integer(readonly=True, help="Message units (SMS parts) debited.")
+    encoding = fields.Selection(
+        [("gsm7", "GSM-7"), ("ucs2", "Unicode (UCS-2)")], readonly=True
+    )
+    provider_id = fields.Many2one(
+        "clinic.sms.provider", readonly=True, ondelete="set null"
+    )
+    provider_message_id = fields.Char(readonly=True, index="btree_not_null")
+
+    _idempotency_key_unique = models.UniqueIndex(
+        "(idempotency_key) WHERE state != 'cancelled'",
+        "A message with this idempotency key already exists.",
+    )
+    _reference_unique = models.UniqueIndex("(reference)")
+    _due_index = models.Index("(scheduled_at, id) WHERE state = 'queued'")
+
+    @api.depends("kind", "partner_id")
+    def _compute_display_name(self):
+        kinds = dict(self._fields["kind"]._description_selection(self.env))
+        for message in self:
+            recipient = message.partner_id.name or message.phone or ""
+            message.display_name = f"{kinds.get(message.kind, '')} - {recipient}"
+
+    # ------------------------------------------------------------------
+    # Dispatch (R-7.1, R-7.3)
+    # ------------------------------------------------------------------
+    @api.model
+    def _cron_dispatch(self):
+        self._dispatch_due(commit=True)
+
+    @api.model
+    def _claim_due_messages(self, now, limit, exclude_company_ids=()):
+        """Lock and return due queued messages no other worker holds."""
+        self.env.flush_all()
+        self.env.cr.execute(
+            SQL(
+                """
+                SELECT id FROM clinic_sms_message
+                 WHERE state = 'queued' AND scheduled_at <= %(now)s
+                   AND NOT (company_id = ANY(%(excluded)s))
+                 ORDER BY scheduled_at, id
+                 LIMIT %(limit)s
+                   FOR UPDATE SKIP LOCKED
+                """,
+                now=now,
+                limit=limit,
+                excluded=list(exclude_company_ids),
+            )
+        )
+        return self.browse([row[0] for row in self.env.cr.fetchall()])
+
+    @api.model
+    def _dispatch_due(self, now=None, batch_size=500, commit=False):
+        """Send every due message in batches; returns the number processed.
+
+        With ``commit`` (the cron), each batch is committed on its own so a crash
+        loses nothing done before and repeats nothing (rows in flight stay
+        ``sending`` and are never sent again automatically)."""
+        now = now or fields.Datetime.now()
+        short_companies = set()
+        processed = 0
+        while True:
+            messages = self._claim_due_messages(now, batch_size, short_companies)
+            if not messages:
+                break
+            for company, company_messages in messages.grouped("company_id").items():
+                if not company_messages._dispatch_batch(now, commit=commit):
+                    short_companies.add(company.id)
+            processed += len(messages)
+            if commit:
+                remaining = self.search_count(
+                    [("state", "=", "queued"), ("scheduled_at", "<=", now)]
+                )
+                time_left = self.env["ir.cron"]._commit_progress(
+                    len(messages), remaining=remaining
+                )
+                if not time_left:
+                    break
+        return processed
+
+    def _dispatch_batch(self, now, commit=False):
+        """Send messages of one company; False when the wallet ran short."""
+        company = self.company_id
+        company.ensure_one()
+        sendable = self._check_sendable(now)
+        sendable._render_missing_bodies()
+        sendable = sendable._check_length(company)
+        provider = company._clinic_sms_get_provider()
+        if sendable and not provider:
+            sendable._set_state("failed", "no_provider")
+            return True
+        wallet = (
+            self.env["clinic.sms.wallet"]
+            .sudo()
+            ._ensure_for_companies(company)[company.id]
+        )
+        paid_count = wallet._reserve_units(sendable.mapped("units"))
+        paid, unpaid = sendable[:paid_count], sendable[paid_count:]
+        unpaid.write({"reason": "insufficient_balance"})
+        if not paid:
+            return not unpaid
+        paid.write({"state": "sending", "reason": False, "provider_id": provider.id})
+        paid._increment_attempts()
+        wallet._log_moves(paid, "debit")
+        if commit:
+            # From here on a crash leaves the rows 'sending': never sent twice.
+            self.env.cr.commit()  # pylint: disable=invalid-commit
+        results = {}
+        for start in range(0, len(paid), provider.batch_size):
+            chunk = paid[start : start + provider.batch_size]
+            results.update(provider._send_batch(chunk))
+        paid._apply_results(results, now)
+        return not unpaid
+
+    def _check_sendable(self, now):
+        """Skip or cancel what must not go out any more; return the rest."""
+        skip = {}
+        blacklisted = set(
+            self.env["phone.blacklist"]
+            .sudo()
+            .search([("number", "in", [m.phone for m in self if m.phone])])
+            .mapped("number")
+        )
+        for message in self:
+            partner = message.partner_id
+            if partner:
+                message.phone = partner.clinic_mobile or False
+            reason = message._appointment_block_reason(now)
+            if reason:
+                skip.setdefault(("cancelled", reason), []).append(message.id)
+                continue
+            if not message.phone:
+                code = (
+                    "no_mobile"
+                    if partner and partner.clinic_mobile_error in (False, "missing")
+                    else "invalid_number"
+                )
+                skip.setdefault(("skipped", code), []).append(message.id)
+            elif message.phone in blacklisted:
+                skip.setdefault(("skipped", "blacklisted"), []).append(message.id)
+            elif (
+                partner
+                and message.purpose in CONSENT_FIELD
+                and not partner[CONSENT_FIELD[message.purpose]]
+            ):
+                skip.setdefault(("skipped", "no_consent"), []).append(message.id)
+        blocked = self.browse()
+        for (state, reason), ids in skip.items():
+            messages = self.browse(ids)
+            messages._set_state(state, reason)
+            blocked |= messages
+        return self - blocked
+
+    def _appointment_block_reason(self, now):
+        """Reason code when the appointment no longer wants this message."""
+        self.ensure_one()
+        event = self.appointment_id
+        if not event:
+            return "appointment_cancelled" if self.appointment_start else False
+        if (
+            not event.active
+            or event.clinic_status == "cancelled"
+            and self.kind != "cancellation"
+        ):
+            return "appointment_cancelled"
+        if self.kind != "reminder":
+            return False
+        if self.appointment_start and event.start != self.appointment_start:
+            return "appointment_moved"
+        if event.start <= now:
+            return "appointment_started"
+        if self.rule_id and event.clinic_status not in self.rule_id._statuses():
+            return "appointment_status"
+        return False
+
+    def _render_missing_bodies(self):
+        for message in self.filtered(lambda m: not m.body and m.template_id):
+            try:
+                message.body = message.template_id._render_for(message)
+            except ValueError as error:
+                message._set_state("failed", "render_error", str(error))
+
+    def _check_length(self, company):
+        """Count units; fail the messages above the clinic's maximum parts."""
+        too_long = self.browse()
+        for message in self.filtered(lambda m: m.state == "queued"):
+            info = segments.count(
+                message.body or "", smart=company.clinic_sms_smart_encoding
+            )
+            message.write(
+                {"body": info.text, "units": info.parts, "encoding": info.encoding}
+            )
+            if info.parts > company.clinic_sms_max_parts:
+                too_long |= message
+        too_long._set_state("failed", "too_long")
+        return self.filtered(lambda m: m.state == "queued")
+
+    def _increment_attempts(self):
+        self.flush_recordset()
+        self.env.cr.execute(
+            "UPDATE clinic_sms_message SET attempt_count = attempt_count + 1"
+            " WHERE id = ANY(%s)",
+            [self.ids],
+        )
+        self.invalidate_recordset(["attempt_count"])
+
+    def _set_state(self, state, reason=False, detail=False):
+        if self:
+            self.write({"state": state, "reason": reason, "reason_detail": detail})
+
+    def _apply_results(self, results, now):
+        """Record what the provider said, refund what never left, log on chatter."""
+        by_outcome = {}
+        for message in self:
+            result = results.get(message.id) or {
+                "state": "retry",
+                "reason": self.env._("The provider gave no answer for this message."),
+            }
+            by_outcome.setdefault(result["state"], []).append((message, result))
+        refund = self.browse()
+        for outcome, pairs in by_outcome.items():
+            for message, result in pairs:
+                vals = {
+                    "provider_message_id": result.get("provider_message_id") or False
+                }
+                if outcome in ("sent", "delivered"):
+                    vals.update(state=outcome, sent_at=now, reason=False)
+                    if outcome == "delivered":
+                        vals["delivered_at"] = now
+                elif outcome == "retry":
+                    # Back-off and retry policy come with the HTTP providers; until
+                    # then a temporary failure is final and refunded.
+                    vals.update(
+                        state="failed",
+                        reason="provider_temporary",
+                        reason_detail=result.get("reason"),
+                    )
+                    refund |= message
+                else:
+                    vals.update(
+                        state="failed",
+                        reason="provider_rejected",
+                        reason_detail=result.get("reason"),
+                    )
+                    refund |= message
+                message.write(vals)
+        if refund:
+            wallet = (
+                self.env["clinic.sms.wallet"]
+                .sudo()
+                ._get_for_companies(self.company_id)[self.company_id.id]
+            )
+            wallet._add_units(sum(refund.mapped("units")))
+            wallet._log_moves(refund, "refund")
+        (self - refund)._log_on_chatter()
+
+    def _log_on_chatter(self):
+        """Case note on each recipient with template name and date (R-5.7)."""
+        bodies = {}
+        for message in self.filtered("partner_id"):
+            bodies.setdefault(message.partner_id.id, Markup(""))
+            bodies[message.partner_id.id] += Markup(
+                "<p><b>%s</b> (%s, %s)</p><p>%s</p>"
+            ) % (
+                self.env._("SMS sent"),
+                message.template_id.name or dict(MESSAGE_KINDS)[message.kind],
+                fields.Datetime.to_string(message.sent_at),
+                message.body,
+            )
+        if bodies:
+            self.env["res.partner"].browse(bodies).sudo()._message_log_batch(bodies)

@@ -1,0 +1,286 @@
+from datetime import time, timedelta
+
+from odoo import api, fields, models
+from odoo.exceptions import ValidationError
+from odoo.tools import SQL
+
+from ..tools import quiet_hours
+
+# Reminders are planned this long before they are due, so they are visible in the
+# history and a short outage of the planner loses nothing.
+PLANNING_HORIZON = timedelta(days=2)
+
+
+def _float_to_time(value):
+    minutes = min(round(value * 60), 24 * 60 - 1)
+    return time(minutes // 60, minutes % 60)
+
+
+class ClinicSmsRule(models.Model):
+    """When to remind patients of an appointment (R-2.1, R-2.2)."""
+
+    _name = "clinic.sms.rule"
+    _description = "Appointment Reminder Rule"
+    _order = "sequence, id"
+
+    name = fields.Char(required=True, translate=True)
+    active = fields.Boolean(default=True)
+    sequence = fields.Integer(default=10)
+    company_id = fields.Many2one(
+        "res.company",
+        string="Clinic",
+        required=True,
+        index=True,
+        default=lambda self: self.env.company,
+    )
+    template_id = fields.Many2one(
+        "clinic.sms.template",
+        required=True,
+        domain="[('kind', '=', 'reminder'), ('company_id', 'in', [company_id, False])]",
+    )
+    trigger = fields.Selection(
+        [
+            ("before_start", "Before the start"),
+            ("on_create", "On creation"),
+            ("after_create", "After creation"),
+        ],
+        required=True,
+        default="before_start",
+    )
+    delay = fields.Integer(
+        default=24, help="How long before the start or after creation."
+    )
+    delay_unit = fields.Selection(
+        [("minutes", "Minutes"), ("hours", "Hours"), ("days", "Days")],
+        required=True,
+        default="hours",
+    )
+    apply_scheduled = fields.Boolean(string="Scheduled", default=True)
+    apply_confirmed = fields.Boolean(string="Confirmed", default=True)
+    apply_out_of_reach = fields.Boolean(string="Out of reach", default=True)
+    service_ids = fields.Many2many(
+        "product.product",
+        string="Services",
+        help="Only appointments with one of these services (all when empty).",
+    )
+    practitioner_ids = fields.Many2many(
+        "res.partner",
+        "clinic_sms_rule_practitioner_rel",
+        string="Practitioners",
+        help="Only appointments with one of these practitioners (all when empty).",
+    )
+    resend_on_reschedule = fields.Boolean(
+        help="Send this reminder again when an appointment that already got it is "
+        "moved to another time."
+    )
+    message_ids = fields.One2many("clinic.sms.message", "rule_id", string="Messages")
+
+    _check_delay = models.Constraint(
+        "CHECK (delay >= 0)", "The delay of a reminder rule cannot be negative."
+    )
+
+    @api.constrains(
+        "apply_scheduled", "apply_confirmed", "apply_out_of_reach", "trigger", "delay"
+    )
+    def _check_statuses(self):
+        for rule in self:
+            if not rule._statuses():
+                raise ValidationError(
+                    self.env._(
+                        "Rule %(name)s must apply to at least one status.",
+                        name=rule.name,
+                    )
+                )
+            if rule.trigger == "before_start" and not rule.delay:
+                raise ValidationError(
+                    self.env._(
+                        "Rule %(name)s: a reminder before the start needs a delay.",
+                        name=rule.name,
+                    )
+                )
+
+    def _statuses(self):
+        self.ensure_one()
+        return [
+            status
+            for status, applies in (
+                ("scheduled", self.apply_scheduled),
+                ("confirmed", self.apply_confirmed),
+                ("out_of_reach", self.apply_out_of_reach),
+            )
+            if applies
+        ]
+
+    def _delay_delta(self):
+        return timedelta(**{self.delay_unit: self.delay})
+
+    # ------------------------------------------------------------------
+    # Planning (R-2.1 to R-2.4, R-7.1)
+    # ------------------------------------------------------------------
+    @api.model
+    def _cron_plan_reminders(self):
+        self.search([("active", "=", True)])._plan_reminders()
+
+    def _plan_reminders(self, now=None, events=None):
+        """Turn rules into queued messages, set-wise: one candidate query and one
+        insert per rule, whatever the number of appointments. ``events`` limits
+        the planning to some appointments (after a create or a reschedule).
+
+        Returns the number of messages planned."""
+        now = now or fields.Datetime.now()
+        self.env.flush_all()
+        planned = 0
+        for rule in self:
+            rows = rule._plan_candidates(now, events)
+            planned += rule._insert_planned(rows, now)
+        return planned
+
+    def _key_sql(self):
+        key = SQL(
+            "concat('reminder:', %s::int, ':', e.id, ':', e.clinic_patient_id)", self.id
+        )
+        if self.resend_on_reschedule:
+            key = SQL("concat(%s, ':', to_char(e.start, 'YYYYMMDDHH24MISS'))", key)
+        return key
+
+    def _plan_candidates(self, now, events):
+        self.ensure_one()
+        company = self.company_id
+        conditions = [
+            SQL("e.active"),
+            SQL("e.clinic_patient_id IS NOT NULL"),
+            SQL("e.clinic_company_id = %s", company.id),
+            SQL("e.clinic_status = ANY(%s)", self._statuses()),
+            SQL("e.start > %s", now),
+        ]
+        if self.trigger == "before_start":
+            # a day of margin covers DST and moves into the sending window
+            horizon = now + PLANNING_HORIZON + self._delay_delta() + timedelta(days=1)
+            conditions.append(SQL("e.start <= %s", horizon))
+        else:
+            conditions.append(SQL("e.create_date >= %s", self.create_date))
+        if events is not None:
+            conditions.append(SQL("e.id = ANY(%s)", events.ids))
+        if self.service_ids:
+            conditions.append(
+                SQL(
+                    """EXISTS (SELECT 1 FROM calendar_event_product_product_rel r
+                        WHERE r.calendar_event_id = e.id
+                          AND r.product_product_id = ANY(%s))""",
+                    self.service_ids.ids,
+                )
+            )
+        if self.practitioner_ids:
+            conditions.append(
+                SQL("e.clinic_practitioner_id = ANY(%s)", self.practitioner_ids.ids)
+            )
+        key = self._key_sql()
+        conditions.append(
+            SQL(
+                """NOT EXISTS (SELECT 1 FROM clinic_sms_message m
+                    WHERE m.idempotency_key = %s AND m.state != 'cancelled')""",
+                key,
+            )
+        )
+        self.env.cr.execute(
+            SQL(
+                """
+                SELECT e.id, e.start, e.create_date, e.clinic_patient_id,
+                       p.clinic_mobile,
+                       COALESCE(NULLIF(p.tz, ''), %(company_tz)s), %(key)s
+                  FROM calendar_event e
+                  JOIN res_partner p ON p.id = e.clinic_patient_id
+                 WHERE %(where)s
+                """,
+                company_tz=company.clinic_sms_tz or "UTC",
+                key=key,
+                where=SQL(" AND ").join(conditions),
+            )
+        )
+        return self.env.cr.fetchall()
+
+    def _send_time(self, start, create_date, tz_name):
+        if self.trigger == "before_start":
+            return quiet_hours.reminder_time(
+                start, self.delay, self.delay_unit, tz_name
+            )
+        if self.trigger == "on_create":
+            return create_date
+        return create_date + self._delay_delta()
+
+    def _insert_planned(self, rows, now):
+        """Insert queued (or skipped) messages; concurrent planners are harmless:
+        the unique key makes the second insert a no-op."""
+        self.ensure_one()
+        company = self.company_id
+        window = (
+            _float_to_time(company.clinic_sms_quiet_start),
+            _float_to_time(company.clinic_sms_quiet_end),
+        )
+        columns = {
+            name: []
+            for name in (
+                "appointment_id",
+                "appointment_start",
+                "partner_id",
+                "phone",
+                "idempotency_key",
+                "scheduled_at",
+                "state",
+                "reason",
+            )
+        }
+        for event_id, start, create_date, partner_id, mobile, tz_name, key in rows:
+            planned = self._send_time(start, create_date, tz_name)
+            send_at = quiet_hours.shift_into_window(
+                planned, tz_name, window[0], window[1], now, start
+            )
+            columns["appointment_id"].append(event_id)
+            columns["appointment_start"].append(start)
+            columns["partner_id"].append(partner_id)
+            columns["phone"].append(mobile)
+            columns["idempotency_key"].append(key)
+            columns["scheduled_at"].append(send_at or now)
+            columns["state"].append("queued" if send_at else "skipped")
+            columns["reason"].append(None if send_at else "no_allowed_minute")
+        if not rows:
+            return 0
+        self.env.cr.execute(
+            SQL(
+                """
+                INSERT INTO clinic_sms_message (
+                    reference, kind, purpose, company_id, rule_id, template_id,
+                    attempt_count, units, create_uid, write_uid, create_date,
+                    write_date,
+                    appointment_id, appointment_start, partner_id, phone,
+                    idempotency_key, scheduled_at, state, reason)
+                SELECT replace(gen_random_uuid()::text, '-', ''),
+                       'reminder', 'appointment', %(company)s, %(rule)s, %(template)s,
+                       0, 0, %(uid)s, %(uid)s, %(now)s, %(now)s, c.*
+                  FROM unnest(%(event)s::int[], %(start)s::timestamp[],
+                              %(partner)s::int[],
+                              %(phone)s::varchar[], %(key)s::varchar[],
+                              %(at)s::timestamp[], %(state)s::varchar[],
+                              %(reason)s::varchar[])
+                       AS c(appointment_id, appointment_start, partner_id, phone, key,
+                            scheduled_at, state, reason)
+                ON CONFLICT (idempotency_key) WHERE state != 'cancelled' DO NOTHING
+                """,
+                company=company.id,
+                rule=self.id,
+                template=self.template_id.id,
+                uid=self.env.uid,
+                now=fields.Datetime.now(),
+                event=columns["appointment_id"],
+                start=columns["appointment_start"],
+                partner=columns["partner_id"],
+                phone=columns["phone"],
+                key=columns["idempotency_key"],
+                at=columns["scheduled_at"],
+                state=columns["state"],
+                reason=columns["reason"],
+            )
+        )
+        inserted = self.env.cr.rowcount
+        self.env["clinic.sms.message"].invalidate_model()
+        return inserted

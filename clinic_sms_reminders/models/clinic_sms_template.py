@@ -1,0 +1,192 @@
+from babel.dates import format_date, format_time
+
+from odoo import api, fields, models
+from odoo.exceptions import ValidationError
+from odoo.tools.misc import babel_locale_parse
+
+from ..tools import placeholders, segments
+from .clinic_sms_message import MESSAGE_KINDS
+
+# The "Elements" a receptionist can insert; labels are translated in the editor.
+PLACEHOLDER_SELECTION = [
+    ("patient_name", "Patient name"),
+    ("patient_first_name", "Patient first name"),
+    ("date", "Date"),
+    ("time", "Time"),
+    ("practitioner", "Practitioner"),
+    ("office", "Office"),
+    ("clinic_name", "Clinic name"),
+    ("clinic_phone", "Clinic phone"),
+    ("service", "Service"),
+    ("confirm_keyword", "Confirmation keyword"),
+    ("booking_link", "Booking link"),
+]
+
+
+class ClinicSmsTemplate(models.Model):
+    """SMS text with named placeholders (R-3.1 to R-3.5)."""
+
+    _name = "clinic.sms.template"
+    _description = "Clinic SMS Template"
+    _order = "kind, sequence, id"
+
+    name = fields.Char(required=True, translate=True)
+    kind = fields.Selection(MESSAGE_KINDS, required=True, default="reminder")
+    body = fields.Text(required=True, translate=True)
+    active = fields.Boolean(default=True)
+    sequence = fields.Integer(default=10)
+    company_id = fields.Many2one(
+        "res.company",
+        string="Clinic",
+        index=True,
+        help="Leave empty to offer this template to every clinic.",
+    )
+    insert_placeholder = fields.Selection(
+        PLACEHOLDER_SELECTION,
+        string="Elements",
+        store=False,
+        help="Pick an element to append it to the text.",
+    )
+    worst_length = fields.Integer(
+        compute="_compute_counter",
+        string="Worst-case Length",
+        help="Length with every element at its maximum length.",
+    )
+    worst_parts = fields.Integer(compute="_compute_counter", string="Parts")
+    worst_chars_left = fields.Integer(
+        compute="_compute_counter", string="Characters Left"
+    )
+    worst_encoding = fields.Selection(
+        [("gsm7", "GSM-7"), ("ucs2", "Unicode (UCS-2)")],
+        compute="_compute_counter",
+        string="Encoding",
+    )
+    max_parts = fields.Integer(compute="_compute_counter", string="Maximum Parts")
+    counter_error = fields.Char(compute="_compute_counter")
+    preview_event_id = fields.Many2one(
+        "calendar.event",
+        string="Preview on",
+        store=False,
+        domain="[('clinic_patient_id', '!=', False)]",
+    )
+    preview_body = fields.Text(compute="_compute_preview_body", string="Preview")
+
+    def _company(self):
+        return self.company_id or self.env.company
+
+    @api.model
+    def _placeholder_limits(self):
+        """Maximum length per placeholder (R-3.2); override to customise."""
+        return dict(placeholders.PLACEHOLDERS)
+
+    @api.depends("body", "company_id")
+    @api.depends_context("company")
+    def _compute_counter(self):
+        limits = self._placeholder_limits()
+        for template in self:
+            company = template._company()
+            template.max_parts = company.clinic_sms_max_parts
+            template.counter_error = False
+            try:
+                worst = placeholders.worst_case(template.body or "", limits)
+            except placeholders.PlaceholderError as error:
+                worst = template.body or ""
+                template.counter_error = str(error)
+            info = segments.count(worst, smart=company.clinic_sms_smart_encoding)
+            template.worst_length = info.length
+            template.worst_parts = info.parts
+            template.worst_chars_left = info.chars_left
+            template.worst_encoding = info.encoding
+
+    @api.onchange("insert_placeholder")
+    def _onchange_insert_placeholder(self):
+        if self.insert_placeholder:
+            body = self.body or ""
+            separator = "" if not body or body.endswith((" ", "\n")) else " "
+            self.body = f"{body}{separator}{{{self.insert_placeholder}}}"
+            self.insert_placeholder = False
+
+    @api.constrains("body", "company_id")
+    def _check_body(self):
+        limits = self._placeholder_limits()
+        for template in self:
+            try:
+                worst = placeholders.worst_case(template.body or "", limits)
+            except placeholders.PlaceholderError as error:
+                raise ValidationError(
+                    self.env._(
+                        "Template %(name)s: %(error)s", name=template.name, error=error
+                    )
+                ) from error
+            company = template._company()
+            info = segments.count(worst, smart=company.clinic_sms_smart_encoding)
+            if info.parts > company.clinic_sms_max_parts:
+                raise ValidationError(
+                    self.env._(
+                        "Template %(name)s may need %(parts)s SMS parts when every "
+                        "element is at its maximum length (%(length)s characters, "
+                        "%(encoding)s), but the clinic allows %(max)s. Shorten the "
+                        "text or allow more parts in the settings.",
+                        name=template.name,
+                        parts=info.parts,
+                        length=info.length,
+                        encoding=info.encoding,
+                        max=company.clinic_sms_max_parts,
+                    )
+                )
+
+    @api.depends("body", "preview_event_id")
+    def _compute_preview_body(self):
+        for template in self:
+            event = template.preview_event_id
+            if not event or not template.body:
+                template.preview_body = False
+                continue
+            try:
+                template.preview_body = template._render(
+                    event.clinic_patient_id, event, event._clinic_company()
+                )
+            except placeholders.PlaceholderError as error:
+                template.preview_body = str(error)
+
+    def _render_for(self, message):
+        """Text of ``message`` (clinic.sms.message) in its patient's language."""
+        self.ensure_one()
+        return self._render(
+            message.partner_id, message.appointment_id, message.company_id
+        )
+
+    def _render(self, partner, event, company):
+        self.ensure_one()
+        lang = partner.lang or self.env.lang or "en_US"
+        body = self.with_context(lang=lang).body or ""
+        values = self.with_context(lang=lang)._placeholder_values(
+            partner, event, company
+        )
+        return placeholders.render(body, values, self._placeholder_limits())
+
+    def _placeholder_values(self, partner, event, company):
+        """Values of the placeholders, formatted in the patient's language and
+        time zone (R-2.7); integrators extend this dict."""
+        locale = babel_locale_parse(self.env.lang or "en_US")
+        tz = partner.tz or company.clinic_sms_tz or "UTC"
+        values = {
+            "patient_name": partner.name or "",
+            "patient_first_name": (partner.name or "").split(" ")[0],
+            "clinic_name": company.name or "",
+            "clinic_phone": company.phone or "",
+            "confirm_keyword": "OUI" if locale.language == "fr" else "YES",
+            "booking_link": company.website or "",
+        }
+        if event:
+            start = fields.Datetime.context_timestamp(
+                event.with_context(tz=tz), event.start
+            )
+            values.update(
+                date=format_date(start, format="short", locale=locale),
+                time=format_time(start, format="short", locale=locale),
+                practitioner=event.clinic_practitioner_id.name or "",
+                office=event.clinic_office or "",
+                service=", ".join(event.clinic_service_ids.mapped("name")),
+            )
+        return values

@@ -1,0 +1,165 @@
+from odoo import api, fields, models
+from odoo.exceptions import AccessError, UserError
+
+
+class ClinicSmsWallet(models.Model):
+    """Prepaid message units of one clinic (R-6.1).
+
+    ``balance`` is the lockable counter; ``move_ids`` is the ledger that explains
+    it (top-ups, debits per batch and kind, refunds). Every change of the balance
+    goes through one SQL statement that also keeps ``balance >= 0`` (R-6.3)."""
+
+    _name = "clinic.sms.wallet"
+    _description = "SMS Wallet"
+    _rec_name = "company_id"
+
+    company_id = fields.Many2one(
+        "res.company", string="Clinic", required=True, ondelete="cascade"
+    )
+    balance = fields.Integer(readonly=True, help="Message units left to spend.")
+    move_ids = fields.One2many("clinic.sms.wallet.move", "wallet_id", string="Ledger")
+    low_balance_threshold = fields.Integer(
+        related="company_id.clinic_sms_low_balance_threshold"
+    )
+    is_low = fields.Boolean(compute="_compute_is_low", string="Low Balance")
+
+    _company_unique = models.UniqueIndex(
+        "(company_id)", "A clinic has exactly one SMS wallet."
+    )
+    _balance_not_negative = models.Constraint(
+        "CHECK (balance >= 0)", "The SMS balance cannot go below zero."
+    )
+
+    @api.depends("balance", "low_balance_threshold")
+    def _compute_is_low(self):
+        for wallet in self:
+            wallet.is_low = wallet.balance < wallet.low_balance_threshold
+
+    @api.model
+    def _ensure_for_companies(self, companies):
+        """Create the missing wallets (safe under concurrency: ON CONFLICT)."""
+        if companies:
+            self.env.cr.execute(
+                """
+                INSERT INTO clinic_sms_wallet
+                    (company_id, balance, create_uid, create_date, write_uid,
+                     write_date)
+                SELECT c.id, 0, %(uid)s, now() at time zone 'UTC',
+                       %(uid)s, now() at time zone 'UTC'
+                  FROM res_company c
+                 WHERE c.id = ANY(%(ids)s)
+                ON CONFLICT (company_id) DO NOTHING
+                """,
+                {"ids": companies.ids, "uid": self.env.uid},
+            )
+        return self._get_for_companies(companies)
+
+    @api.model
+    def _get_for_companies(self, companies):
+        """{company id: wallet} for ``companies`` (empty recordset when missing)."""
+        wallets = self.search([("company_id", "in", companies.ids)])
+        by_company = {wallet.company_id.id: wallet for wallet in wallets}
+        return {
+            company.id: by_company.get(company.id, self.browse())
+            for company in companies
+        }
+
+    def _lock_balance(self):
+        """Row-lock the wallet and return its current balance."""
+        self.ensure_one()
+        self.env.cr.execute(
+            "SELECT balance FROM clinic_sms_wallet WHERE id = %s FOR UPDATE", [self.id]
+        )
+        self.invalidate_recordset(["balance"])
+        return self.env.cr.fetchone()[0]
+
+    def _add_units(self, units):
+        """Change the balance by ``units`` atomically; False when it would go < 0."""
+        self.ensure_one()
+        self.env.cr.execute(
+            """
+            UPDATE clinic_sms_wallet
+               SET balance = balance + %(units)s,
+                   write_date = now() at time zone 'UTC', write_uid = %(uid)s
+             WHERE id = %(id)s AND balance + %(units)s >= 0
+            RETURNING balance
+            """,
+            {"units": units, "id": self.id, "uid": self.env.uid},
+        )
+        self.invalidate_recordset(["balance"])
+        return bool(self.env.cr.fetchone())
+
+    def _reserve_units(self, needs):
+        """Reserve units for as many of ``needs`` (list of unit counts, in send
+        order) as the balance allows, in one locked step.
+
+        Returns how many leading items of ``needs`` are paid for."""
+        self.ensure_one()
+        balance = self._lock_balance()
+        paid, total = 0, 0
+        for units in needs:
+            if total + units > balance:
+                break
+            total += units
+            paid += 1
+        if total:
+            self._add_units(-total)
+        return paid
+
+    def _log_moves(self, messages, move_type):
+        """One ledger line per message kind for ``messages`` (debit or refund)."""
+        self.ensure_one()
+        sign = -1 if move_type == "debit" else 1
+        vals_list = [
+            {
+                "wallet_id": self.id,
+                "move_type": move_type,
+                "units": sign * sum(kind_messages.mapped("units")),
+                "message_kind": kind,
+                "message_count": len(kind_messages),
+                "user_id": self.env.uid,
+            }
+            for kind, kind_messages in messages.grouped("kind").items()
+        ]
+        return self.env["clinic.sms.wallet.move"].sudo().create(vals_list)
+
+    def _top_up(self, units, note=False):
+        """Add purchased units (R-6.2); managers only."""
+        self.ensure_one()
+        if not self.env.user.has_group("clinic_sms_reminders.group_clinic_sms_manager"):
+            raise AccessError(
+                self.env._("Only SMS managers can replenish the SMS wallet.")
+            )
+        if units <= 0:
+            raise UserError(self.env._("Enter a positive number of units to add."))
+        self.sudo()._add_units(units)
+        return (
+            self.env["clinic.sms.wallet.move"]
+            .sudo()
+            .create(
+                {
+                    "wallet_id": self.id,
+                    "move_type": "topup",
+                    "units": units,
+                    "note": note,
+                    "user_id": self.env.uid,
+                }
+            )
+        )
+
+    def action_replenish(self):
+        self.ensure_one()
+        return {
+            "type": "ir.actions.act_window",
+            "name": self.env._("Replenish SMS Units"),
+            "res_model": "clinic.sms.replenish.wizard",
+            "view_mode": "form",
+            "target": "new",
+            "context": {"default_wallet_id": self.id},
+        }
+
+    @api.model
+    def _load_demo_units(self, units):
+        """Demo data: credit the current clinic's wallet as a top-up would."""
+        wallet = self._ensure_for_companies(self.env.company)[self.env.company.id]
+        return wallet._top_up(units, note="Demo")

@@ -1,0 +1,131 @@
+from odoo import api, fields, models
+from odoo.exceptions import ValidationError
+
+from odoo.addons.base.models.res_partner import _tz_get
+
+
+class ResCompany(models.Model):
+    _inherit = "res.company"
+
+    clinic_sms_sender_name = fields.Char(
+        string="SMS Sender Name",
+        size=11,
+        help="Alphanumeric sender shown on the patient's phone (at most 11 "
+        "characters). Leave empty to use the provider's default number.",
+    )
+    clinic_sms_provider_id = fields.Many2one(
+        "clinic.sms.provider",
+        string="SMS Provider",
+        help="Provider used to send this clinic's messages. When empty, the first "
+        "active provider of the clinic (or shared by all clinics) is used.",
+    )
+    clinic_sms_tz = fields.Selection(
+        _tz_get,
+        string="Clinic Time Zone",
+        default=lambda self: self.env.user.tz or "Europe/Paris",
+        help="Used for patients without a time zone of their own.",
+    )
+    clinic_sms_quiet_start = fields.Float(
+        string="Sending Window Start",
+        default=9.0,
+        help="Reminders are only sent from this local hour (recipient's time zone).",
+    )
+    clinic_sms_quiet_end = fields.Float(
+        string="Sending Window End",
+        default=19.0,
+        help="Reminders are only sent before this local hour (recipient's time zone).",
+    )
+    clinic_sms_group_gap_hours = fields.Float(
+        string="Grouping Gap (hours)",
+        default=2.0,
+        help="Appointments of one patient separated by less than this get a single "
+        "reminder citing the first start time.",
+    )
+    clinic_sms_max_parts = fields.Integer(
+        string="Maximum SMS Parts",
+        default=1,
+        help="1 = standard SMS (160 characters); 2 = extended SMS (up to 306 "
+        "characters, billed as 2 units).",
+    )
+    clinic_sms_smart_encoding = fields.Boolean(
+        string="Smart Encoding",
+        default=True,
+        help="Replace typographic characters (curly quotes, dashes, ellipsis, "
+        "non-breaking spaces) by their GSM-7 look-alike to avoid the 70-character "
+        "Unicode limit.",
+    )
+    clinic_sms_short_number = fields.Char(
+        string="STOP Short Number",
+        help="Number patients reply STOP to; appended to marketing messages.",
+    )
+    clinic_sms_low_balance_threshold = fields.Integer(
+        string="Low Balance Threshold",
+        default=50,
+        help="Managers are alerted when the message-unit balance falls below this.",
+    )
+    clinic_sms_wallet_id = fields.Many2one(
+        "clinic.sms.wallet",
+        string="SMS Wallet",
+        compute="_compute_clinic_sms_wallet_id",
+    )
+
+    @api.constrains("clinic_sms_sender_name")
+    def _check_clinic_sms_sender_name(self):
+        for company in self:
+            name = company.clinic_sms_sender_name
+            if name and (len(name) > 11 or not name.isascii() or not name.isalnum()):
+                raise ValidationError(
+                    self.env._(
+                        "The SMS sender name must be 1 to 11 letters or digits, "
+                        "without spaces or accents (got %(name)s).",
+                        name=name,
+                    )
+                )
+
+    @api.constrains("clinic_sms_quiet_start", "clinic_sms_quiet_end")
+    def _check_clinic_sms_window(self):
+        for company in self:
+            start, end = company.clinic_sms_quiet_start, company.clinic_sms_quiet_end
+            if not (0 <= start < end <= 24):
+                raise ValidationError(
+                    self.env._(
+                        "The SMS sending window must start before it ends, "
+                        "between 00:00 and 24:00."
+                    )
+                )
+
+    @api.constrains("clinic_sms_max_parts")
+    def _check_clinic_sms_max_parts(self):
+        for company in self:
+            if not 1 <= company.clinic_sms_max_parts <= 10:
+                raise ValidationError(
+                    self.env._(
+                        "The maximum number of SMS parts must be between 1 and 10."
+                    )
+                )
+
+    def _compute_clinic_sms_wallet_id(self):
+        wallets = self.env["clinic.sms.wallet"].sudo()._get_for_companies(self)
+        for company in self:
+            company.clinic_sms_wallet_id = wallets[company.id]
+
+    def _clinic_sms_get_provider(self):
+        """Provider that sends for this company (explicit choice, else fallback)."""
+        self.ensure_one()
+        if self.clinic_sms_provider_id.active:
+            return self.clinic_sms_provider_id
+        return (
+            self.env["clinic.sms.provider"]
+            .sudo()
+            .search(
+                [("company_id", "in", [self.id, False])],
+                order="company_id, sequence, id",
+                limit=1,
+            )
+        )
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        companies = super().create(vals_list)
+        self.env["clinic.sms.wallet"].sudo()._ensure_for_companies(companies)
+        return companies

@@ -1,0 +1,85 @@
+from datetime import timedelta
+from unittest.mock import patch
+
+from .common import ClinicSmsCase
+
+
+class TestEndToEnd(ClinicSmsCase):
+    def test_reminder_24h_end_to_end(self):
+        """R-2.1 R-2.6 R-7.1 R-7.3 R-6.1 R-5.7 R-7.8: a 24 h rule plans exactly one
+        message for the patient only; dispatch sends it through the sandbox,
+        debits one unit, keeps the history row and logs a case note."""
+        event = self._appointment()
+        messages = self._messages(event)
+        self.assertEqual(len(messages), 1, "one message per (rule, appointment, patient)")
+        message = messages
+        self.assertEqual(message.partner_id, self.patient)
+        self.assertEqual(message.phone, "+33612345678")
+        self.assertEqual(message.kind, "reminder")
+        self.assertEqual(message.state, "queued")
+        self.assertEqual(message.scheduled_at, self.start - timedelta(hours=24))
+
+        # the planner cron is idempotent
+        self.rule._plan_reminders(now=message.scheduled_at - timedelta(hours=1))
+        self.assertEqual(len(self._messages(event)), 1)
+
+        # not due yet: nothing happens
+        self._dispatch(message.scheduled_at - timedelta(minutes=1))
+        self.assertEqual(message.state, "queued")
+
+        balance = self.wallet.balance
+        notes_before = len(self.patient.message_ids)
+        self._dispatch(message.scheduled_at)
+        self.assertEqual(message.state, "delivered")
+        self.assertEqual(message.units, 1)
+        self.assertEqual(message.provider_id, self.provider)
+        self.assertTrue(message.provider_message_id.startswith("sandbox-"))
+        self.assertIn("Hello Jane, see you on", message.body)
+        self.assertIn("with Dr Claire Martin in office B12", message.body)
+        self.assertEqual(self.wallet.balance, balance - 1)
+        debit = self.wallet.move_ids.filtered(lambda m: m.move_type == "debit")
+        self.assertEqual(debit.units, -1)
+        self.assertEqual(debit.message_kind, "reminder")
+        notes = self.patient.message_ids[: len(self.patient.message_ids) - notes_before]
+        self.assertEqual(len(notes), 1)
+        self.assertIn("Test reminder", notes.body)
+        self.assertIn("Hello Jane", notes.body)
+        # the practitioner (an attendee with a mobile) receives nothing
+        self.assertFalse(
+            self.env["clinic.sms.message"].search([("partner_id", "=", self.practitioner.id)])
+        )
+
+        # a second run sends nothing again
+        self._dispatch(message.scheduled_at + timedelta(minutes=5))
+        self.assertEqual(self.wallet.balance, balance - 1)
+        self.assertEqual(len(self._messages(event)), 1)
+
+    def test_text_in_patient_language_and_time_zone(self):
+        """R-2.7: date and time in the patient's language and time zone, not UTC."""
+        self.env["res.lang"]._activate_lang("fr_FR")
+        self.patient.lang = "fr_FR"
+        event = self._appointment()
+        message = self._messages(event)
+        self._dispatch(message.scheduled_at)
+        self.assertIn("10:00", message.body)
+        self.assertNotIn("AM", message.body)
+
+    def test_calendar_sms_suppressed_for_clinic_appointments(self):
+        """R-2.6: Odoo's calendar_sms reminder skips clinic appointments only."""
+        event = self._appointment()
+        plain = self.env["calendar.event"].create(
+            {
+                "name": "Staff meeting",
+                "start": self.start,
+                "stop": self.start + timedelta(hours=1),
+                "partner_ids": [(6, 0, self.practitioner.ids)],
+            }
+        )
+        alarm = self.env["calendar.alarm"].create(
+            {"name": "SMS 1h", "alarm_type": "sms", "duration": 1, "interval": "hours"}
+        )
+        target = "odoo.addons.sms.models.mail_thread.MailThread._message_sms_with_template"
+        with patch(target, autospec=True) as sms_send:
+            (event | plain)._do_sms_reminder(alarm)
+        called_on = [call.args[0] for call in sms_send.call_args_list]
+        self.assertEqual(called_on, [plain])

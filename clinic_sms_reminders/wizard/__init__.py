@@ -1,0 +1,1 @@
+from . import clinic_sms_replenish_wizard
