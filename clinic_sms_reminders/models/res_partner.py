@@ -52,9 +52,11 @@ class ResPartner(models.Model):
     clinic_mobile_error = fields.Selection(
         [
             ("missing", "No phone number"),
+            ("no_region", "No country to read a national number"),
             ("invalid", "Invalid number"),
-            ("not_mobile", "Not a mobile number"),
+            ("too_short", "Number too short"),
             ("too_long", "Number too long"),
+            ("not_mobile", "Not a mobile number"),
         ],
         string="Mobile Problem",
         compute="_compute_clinic_mobile",

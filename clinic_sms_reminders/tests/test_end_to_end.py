@@ -11,7 +11,9 @@ class TestEndToEnd(ClinicSmsCase):
         debits one unit, keeps the history row and logs a case note."""
         event = self._appointment()
         messages = self._messages(event)
-        self.assertEqual(len(messages), 1, "one message per (rule, appointment, patient)")
+        self.assertEqual(
+            len(messages), 1, "one message per (rule, appointment, patient)"
+        )
         message = messages
         self.assertEqual(message.partner_id, self.patient)
         self.assertEqual(message.phone, "+33612345678")
@@ -46,7 +48,9 @@ class TestEndToEnd(ClinicSmsCase):
         self.assertIn("Hello Jane", notes.body)
         # the practitioner (an attendee with a mobile) receives nothing
         self.assertFalse(
-            self.env["clinic.sms.message"].search([("partner_id", "=", self.practitioner.id)])
+            self.env["clinic.sms.message"].search(
+                [("partner_id", "=", self.practitioner.id)]
+            )
         )
 
         # a second run sends nothing again
@@ -78,7 +82,9 @@ class TestEndToEnd(ClinicSmsCase):
         alarm = self.env["calendar.alarm"].create(
             {"name": "SMS 1h", "alarm_type": "sms", "duration": 1, "interval": "hours"}
         )
-        target = "odoo.addons.sms.models.mail_thread.MailThread._message_sms_with_template"
+        target = (
+            "odoo.addons.sms.models.mail_thread.MailThread._message_sms_with_template"
+        )
         with patch(target, autospec=True) as sms_send:
             (event | plain)._do_sms_reminder(alarm)
         called_on = [call.args[0] for call in sms_send.call_args_list]

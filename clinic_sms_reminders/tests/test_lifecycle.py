@@ -38,14 +38,19 @@ class TestAppointmentLifecycle(ClinicSmsCase):
         event = self._appointment()
         old = self._messages(event)
         event.write(
-            {"start": self.start + timedelta(hours=2), "stop": self.start + timedelta(hours=3)}
+            {
+                "start": self.start + timedelta(hours=2),
+                "stop": self.start + timedelta(hours=3),
+            }
         )
         self.assertEqual(old.state, "cancelled")
         self.assertEqual(old.reason, "appointment_moved")
         new = self._messages(event) - old
         self.assertEqual(len(new), 1)
         self.assertEqual(new.state, "queued")
-        self.assertEqual(new.scheduled_at, self.start + timedelta(hours=2) - timedelta(hours=24))
+        self.assertEqual(
+            new.scheduled_at, self.start + timedelta(hours=2) - timedelta(hours=24)
+        )
         self.assertEqual(new.idempotency_key, old.idempotency_key)
 
     def test_sent_reminder_not_repeated_after_reschedule(self):
@@ -59,7 +64,9 @@ class TestAppointmentLifecycle(ClinicSmsCase):
         self.assertEqual(self._messages(event), message)
         self.rule.resend_on_reschedule = True
         event.write({"start": self.start + timedelta(hours=2)})
-        self.assertEqual(len(self._messages(event).filtered(lambda m: m.state == "queued")), 1)
+        self.assertEqual(
+            len(self._messages(event).filtered(lambda m: m.state == "queued")), 1
+        )
 
     def test_cancelled_archived_deleted(self):
         """R-2.4: nothing is sent for a cancelled, archived or deleted appointment."""
@@ -89,15 +96,21 @@ class TestAppointmentLifecycle(ClinicSmsCase):
 
     def test_service_and_practitioner_filters(self):
         """R-2.2: a rule limited to services or practitioners."""
-        service = self.env["product.product"].create({"name": "Whitening", "type": "service"})
+        service = self.env["product.product"].create(
+            {"name": "Whitening", "type": "service"}
+        )
         self.rule.service_ids = service
         self.assertFalse(self._messages(self._appointment()))
-        self.assertTrue(self._messages(self._appointment(clinic_service_ids=service.ids)))
+        self.assertTrue(
+            self._messages(self._appointment(clinic_service_ids=service.ids))
+        )
         self.rule.service_ids = False
         other = self.env["res.partner"].create({"name": "Dr Other"})
         self.rule.practitioner_ids = other
         self.assertFalse(self._messages(self._appointment()))
-        self.assertTrue(self._messages(self._appointment(clinic_practitioner_id=other.id)))
+        self.assertTrue(
+            self._messages(self._appointment(clinic_practitioner_id=other.id))
+        )
 
     def test_moved_after_planning_is_not_sent(self):
         """R-2.4: the dispatcher re-checks the start time it planned for."""
@@ -138,5 +151,7 @@ class TestAppointmentLifecycle(ClinicSmsCase):
         evening_before = day - timedelta(days=2)
         self.assertEqual(
             message.scheduled_at,
-            paris(evening_before.year, evening_before.month, evening_before.day, 18, 59),
+            paris(
+                evening_before.year, evening_before.month, evening_before.day, 18, 59
+            ),
         )

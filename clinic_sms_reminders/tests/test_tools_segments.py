@@ -100,7 +100,7 @@ def test_r33_smart_replace_keeps_gsm7():
     info = segments.count(text, smart=True)
     assert info.encoding == "gsm7"
     assert info.text == (
-        "L'équipe \" Dentiste \" - rappel... RDV : 10h 30 - \"ok\" 'x' - -1"
+        'L\'équipe " Dentiste " - rappel... RDV : 10h 30 - "ok" \'x\' - -1'
     )
 
 

@@ -1,0 +1,97 @@
+from datetime import timedelta
+from unittest.mock import patch
+
+from odoo.exceptions import AccessError, UserError
+from odoo.tests import Form
+
+from .common import ClinicSmsCase, make_user
+
+
+class TestWallet(ClinicSmsCase):
+    def _due_messages(self, count):
+        events = self.env["calendar.event"]
+        for index in range(count):
+            patient = self.patient.copy({"name": f"Patient {index}"})
+            events |= self._appointment(clinic_patient_id=patient.id)
+        return self._messages().filtered(lambda m: m.appointment_id in events)
+
+    def test_one_unit_per_part_and_ledger(self):
+        """R-6.1 R-6.2: one unit per SMS part; the ledger explains the balance."""
+        self.company.clinic_sms_max_parts = 2
+        self.template.body = "{patient_name} " + "x" * 155
+        messages = self._due_messages(2)
+        self._dispatch(self.start - timedelta(hours=1))
+        self.assertEqual(messages.mapped("units"), [2, 2])
+        self.assertEqual(self.wallet.balance, 96)
+        self.assertEqual(sum(self.wallet.move_ids.mapped("units")), self.wallet.balance)
+
+    def test_never_below_zero_and_waits_for_top_up(self):
+        """R-6.3: with too few units, automatic messages wait (not lost) and go
+        out after a top-up; the balance never goes below zero."""
+        self.wallet.sudo()._add_units(-98)
+        self.assertEqual(self.wallet.balance, 2)
+        messages = self._due_messages(3)
+        self._dispatch(self.start - timedelta(hours=1))
+        sent = messages.filtered(lambda m: m.state == "delivered")
+        waiting = messages - sent
+        self.assertEqual(len(sent), 2)
+        self.assertEqual(waiting.state, "queued")
+        self.assertEqual(waiting.reason, "insufficient_balance")
+        self.assertEqual(self.wallet.balance, 0)
+        self.assertFalse(
+            self.wallet.sudo()._add_units(-1), "balance cannot go negative"
+        )
+        self.assertEqual(self.wallet.balance, 0)
+        self.wallet._top_up(10)
+        self._dispatch(self.start - timedelta(minutes=30))
+        self.assertEqual(waiting.state, "delivered")
+        self.assertEqual(self.wallet.balance, 9)
+
+    def test_provider_failure_refunds(self):
+        """R-6.3: a provider refusal refunds the reserved units."""
+        messages = self._due_messages(2)
+        refusal = {
+            message.id: {"state": "failed", "reason": "Unknown subscriber"}
+            for message in messages
+        }
+        with patch.object(
+            type(self.provider),
+            "_sandbox_send_batch",
+            autospec=True,
+            return_value=refusal,
+        ):
+            self._dispatch(self.start - timedelta(hours=1))
+        self.assertEqual(set(messages.mapped("state")), {"failed"})
+        self.assertEqual(set(messages.mapped("reason")), {"provider_rejected"})
+        self.assertEqual(messages[0].reason_detail, "Unknown subscriber")
+        self.assertEqual(self.wallet.balance, 100)
+        refund = self.wallet.move_ids.filtered(lambda m: m.move_type == "refund")
+        self.assertEqual(refund.units, 2)
+        self.assertEqual(sum(self.wallet.move_ids.mapped("units")), 100)
+
+    def test_replenish_managers_only(self):
+        """R-6.2: only SMS managers replenish; the wizard adds units."""
+        user = make_user(
+            self.env,
+            "reception",
+            "clinic_sms_reminders.group_clinic_sms_user",
+            self.company,
+        )
+        with self.assertRaises(AccessError):
+            self.wallet.with_user(user)._top_up(10)
+        with self.assertRaises(UserError):
+            self.wallet._top_up(0)
+        action = self.wallet.action_replenish()
+        wizard = Form(self.env[action["res_model"]].with_context(action["context"]))
+        wizard.units = 250
+        wizard.note = "Invoice 42"
+        wizard.save().action_replenish()
+        self.assertEqual(self.wallet.balance, 350)
+        top_up = self.wallet.move_ids.filtered(lambda m: m.note == "Invoice 42")
+        self.assertEqual(top_up.move_type, "topup")
+
+    def test_every_company_has_a_wallet(self):
+        """R-6.1: each clinic has its wallet, created with the company."""
+        other = self.env["res.company"].create({"name": "Other clinic"})
+        self.assertTrue(other.clinic_sms_wallet_id)
+        self.assertEqual(other.clinic_sms_wallet_id.balance, 0)
