@@ -108,7 +108,8 @@ class CalendarEvent(models.Model):
             ).write({"clinic_is_patient": True})
         (self - appointments)._clinic_cancel_queued("appointment_cancelled")
         appointments._clinic_cancel_stale()
-        appointments.filtered("active")._clinic_plan()
+        # planning works per patient: their other appointments may regroup
+        appointments._clinic_plan()
         return res
 
     def unlink(self):

@@ -45,6 +45,7 @@ REASONS = [
     ("appointment_status", "Appointment status no longer matches the rule"),
     ("appointment_started", "Appointment already started"),
     ("no_allowed_minute", "No allowed sending minute before the appointment"),
+    ("grouped", "Covered by the message of an earlier appointment"),
     ("too_long", "Message longer than the clinic's maximum parts"),
     ("render_error", "Template could not be rendered"),
     ("insufficient_balance", "Waiting for message units"),
@@ -70,6 +71,22 @@ CONSENT_FIELD = {
     "marketing": "clinic_consent_marketing",
 }
 FINAL_STATES = ("sent", "delivered", "failed", "cancelled", "skipped")
+# Columns of a planned message and their SQL types, for _insert_queued.
+QUEUED_COLUMNS = {
+    "kind": "varchar",
+    "purpose": "varchar",
+    "company_id": "int",
+    "rule_id": "int",
+    "template_id": "int",
+    "appointment_id": "int",
+    "appointment_start": "timestamp",
+    "partner_id": "int",
+    "phone": "varchar",
+    "idempotency_key": "varchar",
+    "scheduled_at": "timestamp",
+    "state": "varchar",
+    "reason": "varchar",
+}
 
 
 class ClinicSmsMessage(models.Model):
@@ -163,6 +180,43 @@ class ClinicSmsMessage(models.Model):
         for message in self:
             recipient = message.partner_id.name or message.phone or ""
             message.display_name = f"{kinds.get(message.kind, '')} - {recipient}"
+
+    # ------------------------------------------------------------------
+    # Planning (R-7.3)
+    # ------------------------------------------------------------------
+    @api.model
+    def _insert_queued(self, rows):
+        """Insert planned messages (dicts of QUEUED_COLUMNS) in one statement.
+
+        A message whose idempotency key is already live is silently not
+        inserted, so concurrent planners, workers or users cannot create it
+        twice. Returns the number of rows inserted."""
+        if not rows:
+            return 0
+        arrays = [
+            SQL(f"%s::{sql_type}[]", [row.get(column) for row in rows])
+            for column, sql_type in QUEUED_COLUMNS.items()
+        ]
+        columns = SQL(", ").join(SQL.identifier(column) for column in QUEUED_COLUMNS)
+        self.env.cr.execute(
+            SQL(
+                """
+                INSERT INTO clinic_sms_message (
+                    reference, attempt_count, units,
+                    create_uid, write_uid, create_date, write_date, %(columns)s)
+                SELECT replace(gen_random_uuid()::text, '-', ''), 0, 0,
+                       %(uid)s, %(uid)s, %(now)s, %(now)s, c.*
+                  FROM unnest(%(arrays)s) AS c(%(columns)s)
+                ON CONFLICT (idempotency_key) WHERE state != 'cancelled' DO NOTHING
+                """,
+                columns=columns,
+                arrays=SQL(", ").join(arrays),
+                uid=self.env.uid,
+                now=fields.Datetime.now(),
+            )
+        )
+        self.invalidate_model()
+        return self.env.cr.rowcount
 
     # ------------------------------------------------------------------
     # Dispatch (R-7.1, R-7.3)

@@ -4,7 +4,7 @@ from odoo import api, fields, models
 from odoo.exceptions import ValidationError
 from odoo.tools import SQL
 
-from ..tools import quiet_hours
+from ..tools import grouping, quiet_hours
 
 # Reminders are planned this long before they are due, so they are visible in the
 # history and a short outage of the planner loses nothing.
@@ -124,9 +124,12 @@ class ClinicSmsRule(models.Model):
     def _plan_reminders(self, now=None, events=None):
         """Turn rules into queued messages, set-wise: one candidate query and one
         insert per rule, whatever the number of appointments. ``events`` limits
-        the planning to some appointments (after a create or a reschedule).
+        the planning to the patients of some appointments (after a create or a
+        reschedule).
 
-        Returns the number of messages planned."""
+        Appointments of one patient closer than the clinic's grouping gap get
+        ONE reminder, for the first of them (R-2.5). Returns the number of
+        messages planned."""
         now = now or fields.Datetime.now()
         self.env.flush_all()
         planned = 0
@@ -144,6 +147,8 @@ class ClinicSmsRule(models.Model):
         return key
 
     def _plan_candidates(self, now, events):
+        """Every appointment the rule applies to in the planning window, with
+        whether its reminder already exists."""
         self.ensure_one()
         company = self.company_id
         conditions = [
@@ -160,7 +165,8 @@ class ClinicSmsRule(models.Model):
         else:
             conditions.append(SQL("e.create_date >= %s", self.create_date))
         if events is not None:
-            conditions.append(SQL("e.id = ANY(%s)", events.ids))
+            patients = events.clinic_patient_id.ids
+            conditions.append(SQL("e.clinic_patient_id = ANY(%s)", patients))
         if self.service_ids:
             conditions.append(
                 SQL(
@@ -175,19 +181,15 @@ class ClinicSmsRule(models.Model):
                 SQL("e.clinic_practitioner_id = ANY(%s)", self.practitioner_ids.ids)
             )
         key = self._key_sql()
-        conditions.append(
-            SQL(
-                """NOT EXISTS (SELECT 1 FROM clinic_sms_message m
-                    WHERE m.idempotency_key = %s AND m.state != 'cancelled')""",
-                key,
-            )
-        )
         self.env.cr.execute(
             SQL(
                 """
-                SELECT e.id, e.start, e.create_date, e.clinic_patient_id,
+                SELECT e.id, e.start, e.stop, e.create_date, e.clinic_patient_id,
                        p.clinic_mobile,
-                       COALESCE(NULLIF(p.tz, ''), %(company_tz)s), %(key)s
+                       COALESCE(NULLIF(p.tz, ''), %(company_tz)s), %(key)s,
+                       EXISTS (SELECT 1 FROM clinic_sms_message m
+                                WHERE m.idempotency_key = %(key)s
+                                  AND m.state != 'cancelled')
                   FROM calendar_event e
                   JOIN res_partner p ON p.id = e.clinic_patient_id
                  WHERE %(where)s
@@ -209,78 +211,68 @@ class ClinicSmsRule(models.Model):
         return create_date + self._delay_delta()
 
     def _insert_planned(self, rows, now):
-        """Insert queued (or skipped) messages; concurrent planners are harmless:
-        the unique key makes the second insert a no-op."""
+        """Plan one reminder per group of appointments and cancel the queued
+        reminders of appointments that are no longer first of their group."""
         self.ensure_one()
         company = self.company_id
         window = (
             _float_to_time(company.clinic_sms_quiet_start),
             _float_to_time(company.clinic_sms_quiet_end),
         )
-        columns = {
-            name: []
-            for name in (
-                "appointment_id",
-                "appointment_start",
-                "partner_id",
-                "phone",
-                "idempotency_key",
-                "scheduled_at",
-                "state",
-                "reason",
-            )
-        }
-        for event_id, start, create_date, partner_id, mobile, tz_name, key in rows:
+        gap = timedelta(hours=company.clinic_sms_group_gap_hours)
+        by_id = {row[0]: row for row in rows}
+        groups = grouping.group_appointments(
+            [(row[4], row[1], row[2], row[0]) for row in rows], gap
+        )
+        to_insert, grouped_ids = [], []
+        for group in groups:
+            grouped_ids += [item[3] for item in group[1:]]
+            (
+                event_id,
+                start,
+                _stop,
+                create_date,
+                partner_id,
+                mobile,
+                tz_name,
+                key,
+                exists,
+            ) = by_id[group[0][3]]
+            if exists:
+                continue
             planned = self._send_time(start, create_date, tz_name)
+            if planned < create_date:
+                # booked after this reminder was due: the next rule (or the
+                # confirmation) covers it, sending it late would pile messages up
+                continue
             send_at = quiet_hours.shift_into_window(
                 planned, tz_name, window[0], window[1], now, start
             )
-            columns["appointment_id"].append(event_id)
-            columns["appointment_start"].append(start)
-            columns["partner_id"].append(partner_id)
-            columns["phone"].append(mobile)
-            columns["idempotency_key"].append(key)
-            columns["scheduled_at"].append(send_at or now)
-            columns["state"].append("queued" if send_at else "skipped")
-            columns["reason"].append(None if send_at else "no_allowed_minute")
-        if not rows:
-            return 0
-        self.env.cr.execute(
-            SQL(
-                """
-                INSERT INTO clinic_sms_message (
-                    reference, kind, purpose, company_id, rule_id, template_id,
-                    attempt_count, units, create_uid, write_uid, create_date,
-                    write_date,
-                    appointment_id, appointment_start, partner_id, phone,
-                    idempotency_key, scheduled_at, state, reason)
-                SELECT replace(gen_random_uuid()::text, '-', ''),
-                       'reminder', 'appointment', %(company)s, %(rule)s, %(template)s,
-                       0, 0, %(uid)s, %(uid)s, %(now)s, %(now)s, c.*
-                  FROM unnest(%(event)s::int[], %(start)s::timestamp[],
-                              %(partner)s::int[],
-                              %(phone)s::varchar[], %(key)s::varchar[],
-                              %(at)s::timestamp[], %(state)s::varchar[],
-                              %(reason)s::varchar[])
-                       AS c(appointment_id, appointment_start, partner_id, phone, key,
-                            scheduled_at, state, reason)
-                ON CONFLICT (idempotency_key) WHERE state != 'cancelled' DO NOTHING
-                """,
-                company=company.id,
-                rule=self.id,
-                template=self.template_id.id,
-                uid=self.env.uid,
-                now=fields.Datetime.now(),
-                event=columns["appointment_id"],
-                start=columns["appointment_start"],
-                partner=columns["partner_id"],
-                phone=columns["phone"],
-                key=columns["idempotency_key"],
-                at=columns["scheduled_at"],
-                state=columns["state"],
-                reason=columns["reason"],
+            to_insert.append(
+                {
+                    "kind": "reminder",
+                    "purpose": "appointment",
+                    "company_id": company.id,
+                    "rule_id": self.id,
+                    "template_id": self.template_id.id,
+                    "appointment_id": event_id,
+                    "appointment_start": start,
+                    "partner_id": partner_id,
+                    "phone": mobile,
+                    "idempotency_key": key,
+                    "scheduled_at": send_at or now,
+                    "state": "queued" if send_at else "skipped",
+                    "reason": None if send_at else "no_allowed_minute",
+                }
             )
-        )
-        inserted = self.env.cr.rowcount
-        self.env["clinic.sms.message"].invalidate_model()
-        return inserted
+        Message = self.env["clinic.sms.message"]
+        if grouped_ids:
+            Message.search(
+                [
+                    ("rule_id", "=", self.id),
+                    ("state", "=", "queued"),
+                    ("appointment_id", "in", grouped_ids),
+                ]
+            )._set_state("cancelled", "grouped")
+            self.env.flush_all()
+        return Message._insert_queued(to_insert)

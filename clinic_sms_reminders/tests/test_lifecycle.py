@@ -70,13 +70,17 @@ class TestAppointmentLifecycle(ClinicSmsCase):
 
     def test_cancelled_archived_deleted(self):
         """R-2.4: nothing is sent for a cancelled, archived or deleted appointment."""
-        cancelled, archived, deleted = (self._appointment() for _ in range(3))
+        cancelled, archived, deleted = (
+            self._appointment(clinic_patient_id=self.patient.copy().id)
+            for _ in range(3)
+        )
         msg_cancelled = self._messages(cancelled)
         msg_archived = self._messages(archived)
         msg_deleted = self._messages(deleted)
         cancelled.action_clinic_cancel()
         archived.active = False
         deleted.unlink()
+        self.assertEqual(len(msg_cancelled | msg_archived | msg_deleted), 3)
         for message in msg_cancelled | msg_archived | msg_deleted:
             self.assertEqual(message.state, "cancelled")
             self.assertEqual(message.reason, "appointment_cancelled")
