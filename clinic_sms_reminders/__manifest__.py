@@ -23,6 +23,7 @@
         "views/clinic_sms_message_views.xml",
         "views/clinic_sms_template_views.xml",
         "views/clinic_sms_rule_views.xml",
+        "views/clinic_sms_notification_views.xml",
         "views/clinic_sms_provider_views.xml",
         "views/clinic_sms_wallet_views.xml",
         "views/res_partner_views.xml",

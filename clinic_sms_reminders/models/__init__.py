@@ -7,5 +7,6 @@ from . import clinic_sms_wallet
 from . import clinic_sms_wallet_move
 from . import clinic_sms_template
 from . import clinic_sms_rule
+from . import clinic_sms_notification
 from . import clinic_sms_message
 from . import calendar_event

@@ -1,6 +1,8 @@
 from odoo import api, fields, models
 from odoo.exceptions import UserError
 
+from .clinic_sms_notification import NO_SHOW_EARLIEST, NO_SHOW_LATEST
+
 CLINIC_STATUSES = [
     ("scheduled", "Scheduled"),
     ("confirmed", "Confirmed"),
@@ -94,13 +96,21 @@ class CalendarEvent(models.Model):
                 lambda p: not p.clinic_is_patient
             ).write({"clinic_is_patient": True})
             appointments._clinic_plan()
+            now = fields.Datetime.now()
+            appointments.filtered(
+                lambda e: e.start > now and e.clinic_status != "cancelled"
+            )._clinic_notify("confirmation")
         return events
 
     def write(self, vals):
         tracked = {"start", "stop", "clinic_patient_id", "clinic_status", "active"}
         if not tracked.intersection(vals):
             return super().write(vals)
+        before = {
+            event.id: (event.active, event.start, event.clinic_status) for event in self
+        }
         res = super().write(vals)
+        self.filtered("clinic_patient_id")._clinic_notify_changes(before, vals)
         appointments = self.filtered("clinic_patient_id")
         if "clinic_patient_id" in vals:
             appointments.clinic_patient_id.filtered(
@@ -115,6 +125,54 @@ class CalendarEvent(models.Model):
     def unlink(self):
         self._clinic_cancel_queued("appointment_cancelled")
         return super().unlink()
+
+    def _clinic_notify(self, kind, key_suffix=""):
+        return (
+            self.env["clinic.sms.notification"]
+            .sudo()
+            ._notify(self, kind, key_suffix=key_suffix)
+        )
+
+    def _clinic_notify_changes(self, before, vals):
+        """Notifications that follow a change (R-1.2 to R-1.6)."""
+        now = fields.Datetime.now()
+        stamp = now.strftime("%Y%m%d%H%M%S")
+        # Done and no-show only on an explicit change by a user, never through
+        # an import or a module update (R-1.6).
+        explicit = not (
+            self.env.context.get("import_file") or self.env.context.get("install_mode")
+        )
+        restored, moved = self.browse(), self.browse()
+        by_status = {}
+        for event in self:
+            was_active, old_start, old_status = before[event.id]
+            if not event.active:
+                continue
+            if not was_active:
+                restored |= event  # restoring from the trash is a creation (R-1.3)
+                continue
+            if (
+                event.start != old_start
+                and event.start > now
+                and event.clinic_status in ("scheduled", "confirmed", "out_of_reach")
+            ):
+                moved |= event
+            if event.clinic_status != old_status:
+                by_status.setdefault(event.clinic_status, self.browse())
+                by_status[event.clinic_status] |= event
+        restored.filtered(lambda e: e.start > now)._clinic_notify(
+            "confirmation", f":restored:{stamp}"
+        )
+        for event in moved:
+            event._clinic_notify("reschedule", f":{event.start:%Y%m%d%H%M%S}")
+        by_status.get("cancelled", self.browse()).filtered(
+            lambda e: e.start > now
+        )._clinic_notify("cancellation")
+        if explicit:
+            by_status.get("no_show", self.browse()).filtered(
+                lambda e: e.start - NO_SHOW_EARLIEST <= now <= e.start + NO_SHOW_LATEST
+            )._clinic_notify("no_show")
+            by_status.get("done", self.browse())._clinic_notify("done")
 
     def _clinic_plan(self):
         """Plan the reminders of these appointments now rather than at the next
@@ -141,21 +199,31 @@ class CalendarEvent(models.Model):
         messages._set_state("cancelled", reason)
 
     def _clinic_cancel_stale(self):
-        """Cancel queued reminders that no longer match their appointment (R-2.4)."""
+        """Cancel queued messages that no longer match their appointment (R-2.4)."""
         for event in self:
-            if not event.active or event.clinic_status == "cancelled":
-                event._clinic_cancel_queued("appointment_cancelled")
-                continue
             queued = event.clinic_sms_message_ids.filtered(
-                lambda m: m.state == "queued" and m.kind == "reminder"
+                lambda m: m.state == "queued"
             )
-            queued.filtered(
-                lambda m, e=event: m.appointment_start != e.start
-            )._set_state("cancelled", "appointment_moved")
-            queued.filtered(
+            if not event.active:
+                queued._set_state("cancelled", "appointment_cancelled")
+                continue
+            cancellations = queued.filtered(lambda m: m.kind == "cancellation")
+            if event.clinic_status == "cancelled":
+                (queued - cancellations)._set_state(
+                    "cancelled", "appointment_cancelled"
+                )
+                continue
+            cancellations._set_state("cancelled", "appointment_status")
+            reminders = queued.filtered(lambda m: m.kind == "reminder")
+            reminders.filtered(
                 lambda m, e=event: m.partner_id != e.clinic_patient_id
             )._set_state("cancelled", "appointment_cancelled")
-            queued.filtered(
+            reminders.filtered(
+                lambda m, e=event: (
+                    m.state == "queued" and m.appointment_start != e.start
+                )
+            )._set_state("cancelled", "appointment_moved")
+            reminders.filtered(
                 lambda m, e=event: (
                     m.rule_id
                     and m.state == "queued"

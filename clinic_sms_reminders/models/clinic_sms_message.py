@@ -354,12 +354,11 @@ class ClinicSmsMessage(models.Model):
         event = self.appointment_id
         if not event:
             return "appointment_cancelled" if self.appointment_start else False
-        if (
-            not event.active
-            or event.clinic_status == "cancelled"
-            and self.kind != "cancellation"
-        ):
+        if not event.active:
             return "appointment_cancelled"
+        is_cancellation = self.kind == "cancellation"
+        if (event.clinic_status == "cancelled") != is_cancellation:
+            return "appointment_status" if is_cancellation else "appointment_cancelled"
         if self.kind != "reminder":
             return False
         if self.appointment_start and event.start != self.appointment_start:

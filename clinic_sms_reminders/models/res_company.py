@@ -128,4 +128,5 @@ class ResCompany(models.Model):
     def create(self, vals_list):
         companies = super().create(vals_list)
         self.env["clinic.sms.wallet"].sudo()._ensure_for_companies(companies)
+        self.env["clinic.sms.notification"].sudo()._ensure_for_companies(companies)
         return companies

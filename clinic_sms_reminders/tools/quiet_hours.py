@@ -170,10 +170,14 @@ def _latest_allowed_minute(limit, floor, zone, start, end):
     The answer is either ``limit`` itself (rounded down to the minute) or the
     last minute before the local time leaves the window: the minute whose
     wall time is ``end - 1 minute`` (in either reading around a DST change),
-    or the minute before a DST jump that skips the rest of the window. Only
-    these candidates are examined, chunk by chunk going back in time.
+    or the minute before a DST jump that skips the rest of the window. When
+    the quick answer does not apply, only these candidates are examined,
+    chunk by chunk going back in time.
     """
     last_minute = time(*divmod(end.hour * 60 + end.minute - 1, 60))
+    quick = _latest_allowed_minute_quick(limit, zone, start, end, last_minute)
+    if quick is not None:
+        return quick if quick >= floor else None
     chunk_high = limit
     candidates = [_floor_minute(limit)]
     while chunk_high >= floor:
@@ -197,6 +201,32 @@ def _latest_allowed_minute(limit, floor, zone, start, end):
     return None
 
 
+def _latest_allowed_minute_quick(limit, zone, start, end, last_minute):
+    """The usual case without a search: ``limit`` is after the window (take
+    ``end - 1 minute`` that day) or before it (the day before). Valid only
+    when no UTC-offset change lies between that minute and ``limit``: local
+    time then runs straight from the window's last minute to ``limit``
+    without entering the window again. ``None`` means "search"."""
+    wall = _local(limit, zone).replace(tzinfo=None)
+    if wall.time() >= end:
+        day = wall.date()
+    elif wall.time() < start:
+        day = wall.date() - timedelta(days=1)
+    else:
+        return None
+    candidates = [
+        instant
+        for instant in _instants_of_wall(datetime.combine(day, last_minute), zone)
+        if instant <= limit and _allowed(instant, zone, start, end)
+    ]
+    if not candidates:
+        return None
+    best = max(candidates)
+    if _transitions_between(zone, best, limit + _MINUTE):
+        return None
+    return best
+
+
 def _first_allowed_minute(bound, ceiling, zone, start, end):
     """First whole-minute instant ``>= bound`` and ``< ceiling`` inside the
     window, or ``None``.
@@ -206,6 +236,9 @@ def _first_allowed_minute(bound, ceiling, zone, start, end):
     reading), or the first minute after a DST jump into the window.
     """
     first = _ceil_minute(bound)
+    quick = _first_allowed_minute_quick(first, zone, start, end)
+    if quick is not None:
+        return quick if quick < ceiling else None
     chunk_low = first
     candidates = [first]
     while chunk_low < ceiling:
@@ -227,6 +260,27 @@ def _first_allowed_minute(bound, ceiling, zone, start, end):
         chunk_low = chunk_high
         candidates = []
     return None
+
+
+def _first_allowed_minute_quick(first, zone, start, end):
+    """Mirror of :func:`_latest_allowed_minute_quick`: ``first`` itself, or
+    ``start`` the same day or the next day, when no UTC-offset change lies
+    in between. ``None`` means "search"."""
+    wall = _local(first, zone).replace(tzinfo=None)
+    if start <= wall.time() < end:
+        return first
+    day = wall.date() if wall.time() < start else wall.date() + timedelta(days=1)
+    candidates = [
+        instant
+        for instant in _instants_of_wall(datetime.combine(day, start), zone)
+        if instant >= first and _allowed(instant, zone, start, end)
+    ]
+    if not candidates:
+        return None
+    best = min(candidates)
+    if _transitions_between(zone, first - _MINUTE, best):
+        return None
+    return best
 
 
 def reminder_time(start_utc, offset, unit, tz_name):
