@@ -119,7 +119,10 @@ class ClinicSmsRule(models.Model):
     # ------------------------------------------------------------------
     @api.model
     def _cron_plan_reminders(self):
-        self.search([("active", "=", True)])._plan_reminders()
+        rules = self.search([("active", "=", True)])
+        for done, rule in enumerate(rules, start=1):
+            rule._plan_reminders()
+            self.env["ir.cron"]._commit_progress(1, remaining=len(rules) - done)
 
     def _plan_reminders(self, now=None, events=None):
         """Turn rules into queued messages, set-wise: one candidate query and one
@@ -240,6 +243,8 @@ class ClinicSmsRule(models.Model):
             ) = by_id[group[0][3]]
             if exists:
                 continue
+            if not quiet_hours.is_known_zone(tz_name):
+                tz_name = company.clinic_sms_tz or "UTC"
             planned = self._send_time(start, create_date, tz_name)
             if planned < create_date:
                 # booked after this reminder was due: the next rule (or the

@@ -7,6 +7,9 @@ from odoo.tools.misc import babel_locale_parse
 from ..tools import placeholders, segments
 from .clinic_sms_message import MESSAGE_KINDS
 
+# Texts that are not about a booked appointment always end with how to opt out.
+MARKETING_KINDS = ("recall", "birthday", "mass")
+
 # The "Elements" a receptionist can insert; labels are translated in the editor.
 PLACEHOLDER_SELECTION = [
     ("patient_name", "Patient name"),
@@ -79,7 +82,7 @@ class ClinicSmsTemplate(models.Model):
         """Maximum length per placeholder (R-3.2); override to customise."""
         return dict(placeholders.PLACEHOLDERS)
 
-    @api.depends("body", "company_id")
+    @api.depends("body", "company_id", "kind")
     @api.depends_context("company")
     def _compute_counter(self):
         limits = self._placeholder_limits()
@@ -88,7 +91,7 @@ class ClinicSmsTemplate(models.Model):
             template.max_parts = company.clinic_sms_max_parts
             template.counter_error = False
             try:
-                worst = placeholders.worst_case(template.body or "", limits)
+                worst = template._worst_text(limits)
             except placeholders.PlaceholderError as error:
                 worst = template.body or ""
                 template.counter_error = str(error)
@@ -106,12 +109,12 @@ class ClinicSmsTemplate(models.Model):
             self.body = f"{body}{separator}{{{self.insert_placeholder}}}"
             self.insert_placeholder = False
 
-    @api.constrains("body", "company_id")
+    @api.constrains("body", "company_id", "kind")
     def _check_body(self):
         limits = self._placeholder_limits()
         for template in self:
             try:
-                worst = placeholders.worst_case(template.body or "", limits)
+                worst = template._worst_text(limits)
             except placeholders.PlaceholderError as error:
                 raise ValidationError(
                     self.env._(
@@ -159,11 +162,36 @@ class ClinicSmsTemplate(models.Model):
     def _render(self, partner, event, company):
         self.ensure_one()
         lang = partner.lang or self.env.lang or "en_US"
-        body = self.with_context(lang=lang).body or ""
-        values = self.with_context(lang=lang)._placeholder_values(
-            partner, event, company
+        template = self.with_context(lang=lang)
+        values = template._placeholder_values(partner, event, company)
+        text = placeholders.render(
+            template.body or "", values, self._placeholder_limits()
         )
-        return placeholders.render(body, values, self._placeholder_limits())
+        if self.kind in MARKETING_KINDS:
+            text = f"{text} {template._opt_out_mention(company)}"
+        return text
+
+    def _opt_out_mention(self, company):
+        """How to opt out, in the context language (R-3.6)."""
+        number = company.clinic_sms_short_number
+        if number:
+            return self.env._("STOP to %(number)s", number=number)
+        return self.env._("Reply STOP to opt out")
+
+    def _worst_text(self, limits):
+        """The longest text this template can produce: placeholders at their
+        maximum length, plus the longest opt-out mention for marketing."""
+        self.ensure_one()
+        worst = placeholders.worst_case(self.body or "", limits)
+        if self.kind in MARKETING_KINDS:
+            company = self._company()
+            langs = self.env["res.lang"].get_installed()
+            mentions = [
+                self.with_context(lang=code)._opt_out_mention(company)
+                for code, _name in langs
+            ]
+            worst = f"{worst} {max(mentions, key=len)}"
+        return worst
 
     def _placeholder_values(self, partner, event, company):
         """Values of the placeholders, formatted in the patient's language and

@@ -1,7 +1,25 @@
+from contextlib import contextmanager
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from freezegun import freeze_time
+
 from odoo.tests import TransactionCase, new_test_user
+
+from ..tools import quiet_hours
+
+
+@contextmanager
+def frozen(when):
+    """freeze_time for Python's clock; quiet_hours caches time-zone transitions
+    computed with the clock's datetime class, so its cache must not outlive the
+    frozen period. Prefer passing ``now`` explicitly where a method takes it."""
+    quiet_hours._year_transitions.cache_clear()
+    try:
+        with freeze_time(when):
+            yield
+    finally:
+        quiet_hours._year_transitions.cache_clear()
 
 
 def paris(*args):

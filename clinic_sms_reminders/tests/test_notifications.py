@@ -1,8 +1,6 @@
 from datetime import timedelta
 
-from freezegun import freeze_time
-
-from .common import ClinicSmsCase
+from .common import ClinicSmsCase, frozen
 
 
 class TestNotifications(ClinicSmsCase):
@@ -152,7 +150,7 @@ class TestNotifications(ClinicSmsCase):
         ]
         for offset, expected in cases:
             event = self._appointment(clinic_patient_id=self.patient.copy().id)
-            with freeze_time(event.start + offset):
+            with frozen(event.start + offset):
                 event.action_clinic_no_show()
             self.assertEqual(bool(self._kind("no_show", event)), expected, offset)
 

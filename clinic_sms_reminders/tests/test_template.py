@@ -92,3 +92,20 @@ class TestTemplate(ClinicSmsCase):
             form.preview_event_id = event
             self.assertIn("Hello Jane, see you on", form.preview_body)
             self.assertIn("Dr Claire Martin", form.preview_body)
+
+    def test_marketing_texts_end_with_opt_out(self):
+        """R-3.6: marketing texts end with an opt-out mention, counted in the
+        length; appointment texts do not."""
+        mass = self._template("Spring offer for {patient_first_name}", kind="mass")
+        plain = self._template("Spring offer for {patient_first_name}")
+        self.assertEqual(
+            mass.worst_length, plain.worst_length + len(" Reply STOP to opt out")
+        )
+        text = mass._render(self.patient, self.env["calendar.event"], self.company)
+        self.assertEqual(text, "Spring offer for Jane Reply STOP to opt out")
+        self.company.clinic_sms_short_number = "36180"
+        text = mass._render(self.patient, self.env["calendar.event"], self.company)
+        self.assertTrue(text.endswith("STOP to 36180"))
+        with self.assertRaises(ValidationError):
+            self._template("x" * 150, kind="mass")
+        self._template("x" * 150)

@@ -407,3 +407,10 @@ def test_r23_shift_never_later_than_planned_when_an_earlier_minute_exists(
     if result is not None:
         assert now <= result < deadline
         assert quiet_hours.is_inside_window(result, tz_name, *window)
+
+
+def test_is_known_zone_r_2_3():
+    """R-2.3: unknown time zones are detected so the clinic's zone is used."""
+    assert quiet_hours.is_known_zone("Europe/Paris")
+    assert quiet_hours.is_known_zone("")
+    assert not quiet_hours.is_known_zone("Mars/Olympus_Mons")

@@ -48,6 +48,15 @@ def _zone(tz_name):
         ) from error
 
 
+def is_known_zone(tz_name):
+    """True when ``tz_name`` is empty (UTC) or a time zone this system knows."""
+    try:
+        _zone(tz_name)
+    except ValueError:
+        return False
+    return True
+
+
 def _naive_utc(moment):
     if moment.tzinfo is not None:
         return moment.astimezone(UTC).replace(tzinfo=None)
