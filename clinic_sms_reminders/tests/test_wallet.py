@@ -82,7 +82,7 @@ class TestWallet(ClinicSmsCase):
         with self.assertRaises(UserError):
             self.wallet._top_up(0)
         action = self.wallet.action_replenish()
-        wizard = Form(self.env[action["res_model"]].with_context(action["context"]))
+        wizard = Form(self.env[action["res_model"]].with_context(**action["context"]))
         wizard.units = 250
         wizard.note = "Invoice 42"
         wizard.save().action_replenish()
