@@ -1,5 +1,6 @@
 from . import test_end_to_end
 from . import test_grouping
+from . import test_i18n
 from . import test_lifecycle
 from . import test_notifications
 from . import test_patient
