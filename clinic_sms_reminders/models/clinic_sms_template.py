@@ -185,10 +185,11 @@ class ClinicSmsTemplate(models.Model):
         worst = placeholders.worst_case(self.body or "", limits)
         if self.kind in MARKETING_KINDS:
             company = self._company()
-            langs = self.env["res.lang"].get_installed()
+            # English is the source text even when not installed
+            langs = {code for code, _name in self.env["res.lang"].get_installed()}
             mentions = [
                 self.with_context(lang=code)._opt_out_mention(company)
-                for code, _name in langs
+                for code in langs | {"en_US"}
             ]
             worst = f"{worst} {max(mentions, key=len)}"
         return worst

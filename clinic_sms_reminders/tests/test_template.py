@@ -98,9 +98,13 @@ class TestTemplate(ClinicSmsCase):
         length; appointment texts do not."""
         mass = self._template("Spring offer for {patient_first_name}", kind="mass")
         plain = self._template("Spring offer for {patient_first_name}")
-        self.assertEqual(
-            mass.worst_length, plain.worst_length + len(" Reply STOP to opt out")
-        )
+        mentions = [
+            mass.with_context(lang=code)._opt_out_mention(self.company)
+            for code in {"en_US", *dict(self.env["res.lang"].get_installed())}
+        ]
+        self.assertIn("Reply STOP to opt out", mentions)
+        longest = max(len(mention) for mention in mentions)
+        self.assertEqual(mass.worst_length, plain.worst_length + 1 + longest)
         text = mass._render(self.patient, self.env["calendar.event"], self.company)
         self.assertEqual(text, "Spring offer for Jane Reply STOP to opt out")
         self.company.clinic_sms_short_number = "36180"
