@@ -25,6 +25,7 @@
         "views/clinic_sms_rule_views.xml",
         "views/clinic_sms_notification_views.xml",
         "views/clinic_sms_provider_views.xml",
+        "views/clinic_sms_inbound_views.xml",
         "views/clinic_sms_wallet_views.xml",
         "views/res_partner_views.xml",
         "views/calendar_event_views.xml",

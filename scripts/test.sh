@@ -25,5 +25,5 @@ dropdb --if-exists "$DB"
 
 echo "== tests"
 export CLINIC_ADDONS_PATH="$ADDONS_PATH"
-"$PYTHON" -m pytest -p no:cacheprovider --odoo-database="$DB" \
+"$PYTHON" -m pytest -p no:cacheprovider --odoo-http --odoo-database="$DB" \
     --odoo-addons-path="$ADDONS_PATH" clinic_sms_reminders/tests "$@"

@@ -10,3 +10,4 @@ from . import clinic_sms_rule
 from . import clinic_sms_notification
 from . import clinic_sms_message
 from . import calendar_event
+from . import clinic_sms_inbound

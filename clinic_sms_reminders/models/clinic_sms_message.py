@@ -1,5 +1,6 @@
 import logging
 import uuid
+from datetime import timedelta
 
 from markupsafe import Markup
 
@@ -71,6 +72,13 @@ CONSENT_FIELD = {
     "marketing": "clinic_consent_marketing",
 }
 FINAL_STATES = ("sent", "delivered", "failed", "cancelled", "skipped")
+
+
+def retry_delay(attempt):
+    """Back-off after the ``attempt``-th try: 1, 2, 4, 8... minutes, at most 1 h."""
+    return timedelta(minutes=min(2 ** max(attempt - 1, 0), 60))
+
+
 # Columns of a planned message and their SQL types, for _insert_queued.
 QUEUED_COLUMNS = {
     "kind": "varchar",
@@ -292,6 +300,7 @@ class ClinicSmsMessage(models.Model):
             ._ensure_for_companies(company)[company.id]
         )
         paid_count = wallet._reserve_units(sendable.mapped("units"))
+        wallet._check_low_balance()
         paid, unpaid = sendable[:paid_count], sendable[paid_count:]
         unpaid.write({"reason": "insufficient_balance"})
         if not paid:
@@ -333,7 +342,7 @@ class ClinicSmsMessage(models.Model):
                     else "invalid_number"
                 )
                 skip.setdefault(("skipped", code), []).append(message.id)
-            elif message.phone in blacklisted:
+            elif message.phone in blacklisted and message.purpose != "essential":
                 skip.setdefault(("skipped", "blacklisted"), []).append(message.id)
             elif (
                 partner
@@ -405,50 +414,107 @@ class ClinicSmsMessage(models.Model):
             self.write({"state": state, "reason": reason, "reason_detail": detail})
 
     def _apply_results(self, results, now):
-        """Record what the provider said, refund what never left, log on chatter."""
-        by_outcome = {}
+        """Record what the provider said: sent, retried later with back-off, or
+        failed; refund what never left; log the sent ones on the chatter."""
+        refund = self.browse()
+        provider = self.provider_id[:1]
         for message in self:
             result = results.get(message.id) or {
                 "state": "retry",
                 "reason": self.env._("The provider gave no answer for this message."),
             }
-            by_outcome.setdefault(result["state"], []).append((message, result))
-        refund = self.browse()
-        for outcome, pairs in by_outcome.items():
-            for message, result in pairs:
-                vals = {
-                    "provider_message_id": result.get("provider_message_id") or False
-                }
-                if outcome in ("sent", "delivered"):
-                    vals.update(state=outcome, sent_at=now, reason=False)
-                    if outcome == "delivered":
-                        vals["delivered_at"] = now
-                elif outcome == "retry":
-                    # Back-off and retry policy come with the HTTP providers; until
-                    # then a temporary failure is final and refunded.
-                    vals.update(
-                        state="failed",
-                        reason="provider_temporary",
-                        reason_detail=result.get("reason"),
-                    )
-                    refund |= message
-                else:
-                    vals.update(
-                        state="failed",
-                        reason="provider_rejected",
-                        reason_detail=result.get("reason"),
-                    )
-                    refund |= message
-                message.write(vals)
-        if refund:
+            outcome = result["state"]
+            vals = {"provider_message_id": result.get("provider_message_id") or False}
+            if outcome in ("sent", "delivered"):
+                vals.update(
+                    state=outcome, sent_at=now, reason=False, reason_detail=False
+                )
+                if outcome == "delivered":
+                    vals["delivered_at"] = now
+            elif outcome == "retry" and message.attempt_count < provider.max_attempts:
+                # temporary failure (R-7.4): queued again after a back-off; the
+                # units are refunded and reserved again on the next attempt
+                vals.update(
+                    state="queued",
+                    scheduled_at=now + retry_delay(message.attempt_count),
+                    reason="provider_temporary",
+                    reason_detail=result.get("reason"),
+                )
+                refund |= message
+            else:
+                vals.update(
+                    state="failed",
+                    reason="provider_temporary"
+                    if outcome == "retry"
+                    else "provider_rejected",
+                    reason_detail=result.get("reason"),
+                )
+                refund |= message
+            message.write(vals)
+        self._refund(refund)
+        (self - refund)._log_on_chatter()
+
+    def _refund(self, messages):
+        if not messages:
+            return
+        for company, company_messages in messages.grouped("company_id").items():
             wallet = (
                 self.env["clinic.sms.wallet"]
                 .sudo()
-                ._get_for_companies(self.company_id)[self.company_id.id]
+                ._get_for_companies(company)[company.id]
             )
-            wallet._add_units(sum(refund.mapped("units")))
-            wallet._log_moves(refund, "refund")
-        (self - refund)._log_on_chatter()
+            wallet._add_units(sum(company_messages.mapped("units")))
+            wallet._log_moves(company_messages, "refund")
+
+    @api.model
+    def _apply_delivery_reports(self, provider, events):
+        """Map delivery reports onto message states (R-7.5); a report only moves
+        a message forward, so a replayed report changes nothing. Returns how
+        many reports matched a message of this provider."""
+        matched = 0
+        now = fields.Datetime.now()
+        refund = self.browse()
+        for event in events:
+            if not event.get("status"):
+                raise ValueError("Unknown delivery status.")
+            key = "reference" if event.get("reference") else "provider_message_id"
+            if not event.get(key):
+                raise ValueError("A delivery report must name its message.")
+            message = self.search(
+                [("provider_id", "=", provider.id), (key, "=", event[key])], limit=1
+            )
+            if not message:
+                continue
+            matched += 1
+            status = event["status"]
+            if message.state not in ("sending", "sent", "delivered"):
+                continue
+            if status == "sent":
+                if message.state == "sending":
+                    message.write({"state": "sent", "sent_at": message.sent_at or now})
+            elif status == "delivered":
+                if message.state != "delivered":
+                    message.write(
+                        {
+                            "state": "delivered",
+                            "delivered_at": now,
+                            "sent_at": message.sent_at or now,
+                        }
+                    )
+            else:
+                message.write(
+                    {
+                        "state": "failed",
+                        "reason": "provider_rejected"
+                        if event.get("refund")
+                        else "undelivered",
+                        "reason_detail": event.get("detail") or False,
+                    }
+                )
+                if event.get("refund"):
+                    refund |= message
+        self._refund(refund)
+        return matched
 
     def _log_on_chatter(self):
         """Case note on each recipient with template name and date (R-5.7)."""

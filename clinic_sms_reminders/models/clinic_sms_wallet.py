@@ -10,6 +10,7 @@ class ClinicSmsWallet(models.Model):
     goes through one SQL statement that also keeps ``balance >= 0`` (R-6.3)."""
 
     _name = "clinic.sms.wallet"
+    _inherit = ["mail.thread", "mail.activity.mixin"]  # noqa: RUF012
     _description = "SMS Wallet"
     _rec_name = "company_id"
 
@@ -22,6 +23,9 @@ class ClinicSmsWallet(models.Model):
         related="company_id.clinic_sms_low_balance_threshold"
     )
     is_low = fields.Boolean(compute="_compute_is_low", string="Low Balance")
+    low_balance_alerted = fields.Boolean(
+        readonly=True, help="Managers were alerted; reset by the next top-up."
+    )
 
     _company_unique = models.UniqueIndex(
         "(company_id)", "A clinic has exactly one SMS wallet."
@@ -106,6 +110,32 @@ class ClinicSmsWallet(models.Model):
             self._add_units(-total)
         return paid
 
+    def _check_low_balance(self):
+        """Alert the clinic's SMS managers once when the balance falls below the
+        threshold (R-6.3); the alert is re-armed by the next top-up."""
+        self.ensure_one()
+        if self.low_balance_alerted or self.balance >= self.low_balance_threshold:
+            return
+        managers = self.env.ref(
+            "clinic_sms_reminders.group_clinic_sms_manager"
+        ).all_user_ids
+        managers = managers.filtered(
+            lambda user: self.company_id in user.company_ids and not user.share
+        )
+        for user in managers:
+            self.activity_schedule(
+                "mail.mail_activity_data_todo",
+                summary=self.env._("SMS balance is low"),
+                note=self.env._(
+                    "%(balance)s units left for %(clinic)s: replenish the wallet so "
+                    "that automatic messages keep going out.",
+                    balance=self.balance,
+                    clinic=self.company_id.name,
+                ),
+                user_id=user.id,
+            )
+        self.low_balance_alerted = True
+
     def _log_moves(self, messages, move_type):
         """One ledger line per message kind for ``messages`` (debit or refund)."""
         self.ensure_one()
@@ -133,6 +163,7 @@ class ClinicSmsWallet(models.Model):
         if units <= 0:
             raise UserError(self.env._("Enter a positive number of units to add."))
         self.sudo()._add_units(units)
+        self.sudo().low_balance_alerted = False
         return (
             self.env["clinic.sms.wallet.move"]
             .sudo()

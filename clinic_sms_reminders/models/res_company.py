@@ -58,6 +58,11 @@ class ResCompany(models.Model):
         string="STOP Short Number",
         help="Number patients reply STOP to; appended to marketing messages.",
     )
+    clinic_sms_auto_cancel = fields.Boolean(
+        string="Cancel on Reply",
+        help="Cancel the appointment at once when the patient answers with a "
+        "cancellation keyword, instead of asking the reception to call back.",
+    )
     clinic_sms_low_balance_threshold = fields.Integer(
         string="Low Balance Threshold",
         default=50,

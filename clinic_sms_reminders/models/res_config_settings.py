@@ -29,6 +29,9 @@ class ResConfigSettings(models.TransientModel):
     clinic_sms_short_number = fields.Char(
         related="company_id.clinic_sms_short_number", readonly=False
     )
+    clinic_sms_auto_cancel = fields.Boolean(
+        related="company_id.clinic_sms_auto_cancel", readonly=False
+    )
     clinic_sms_low_balance_threshold = fields.Integer(
         related="company_id.clinic_sms_low_balance_threshold", readonly=False
     )

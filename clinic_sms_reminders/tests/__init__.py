@@ -1,3 +1,4 @@
+from . import test_delivery
 from . import test_end_to_end
 from . import test_grouping
 from . import test_i18n
@@ -9,3 +10,4 @@ from . import test_rules
 from . import test_security
 from . import test_template
 from . import test_wallet
+from . import test_webhook_http

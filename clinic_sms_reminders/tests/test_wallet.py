@@ -95,3 +95,29 @@ class TestWallet(ClinicSmsCase):
         other = self.env["res.company"].create({"name": "Other clinic"})
         self.assertTrue(other.clinic_sms_wallet_id)
         self.assertEqual(other.clinic_sms_wallet_id.balance, 0)
+
+
+class TestLowBalance(ClinicSmsCase):
+    def test_low_balance_alerts_managers_once(self):
+        """R-6.3: an alert to managers at the low-balance threshold, once until
+        the next top-up."""
+        manager = make_user(
+            self.env,
+            "sms_manager",
+            "clinic_sms_reminders.group_clinic_sms_manager",
+            self.company,
+        )
+        self.company.clinic_sms_low_balance_threshold = 100
+        event = self._appointment()
+        self._dispatch(self._messages(event).scheduled_at)
+        activities = self.wallet.activity_ids.filtered(lambda a: a.user_id == manager)
+        self.assertEqual(len(activities), 1)
+        self.assertIn("99", activities.note)
+        self.assertTrue(self.wallet.low_balance_alerted)
+        other = self._appointment(clinic_patient_id=self.patient.copy().id)
+        self._dispatch(self._messages(other).scheduled_at)
+        self.assertEqual(
+            len(self.wallet.activity_ids.filtered(lambda a: a.user_id == manager)), 1
+        )
+        self.wallet._top_up(10)
+        self.assertFalse(self.wallet.low_balance_alerted)

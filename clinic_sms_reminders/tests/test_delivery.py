@@ -1,0 +1,435 @@
+import base64
+import time
+from datetime import timedelta
+from unittest.mock import patch
+
+import requests
+
+from odoo.addons.clinic_sms_reminders.models.clinic_sms_message import retry_delay
+from odoo.addons.clinic_sms_reminders.tools import signatures
+
+from .common import ClinicSmsCase
+
+
+class FakeResponse:
+    def __init__(self, status=202, text="0: Accepted for delivery", payload=None):
+        self.status_code = status
+        self.text = text
+        self._payload = payload
+
+    def json(self):
+        if self._payload is None:
+            raise ValueError("no JSON")
+        return self._payload
+
+
+class DeliveryCase(ClinicSmsCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.company.clinic_sms_sender_name = "CliniqueTst"
+        cls.kannel = cls.env["clinic.sms.provider"].create(
+            {
+                "name": "Kannel",
+                "company_id": cls.company.id,
+                "provider_type": "http",
+                "http_flavor": "kannel",
+                "api_url": "http://127.0.0.1:13013/cgi-bin/sendsms",
+                "username": "clinic",
+                "password": "kannel-pass",
+                "webhook_secret": "hook-secret",
+                "callback_base_url": "http://127.0.0.1:8069",
+            }
+        )
+        cls.company.clinic_sms_provider_id = cls.kannel
+
+    def _due(self, **values):
+        event = self._appointment(**values)
+        return self._messages(event)
+
+    def _send(self, message, responses):
+        calls = []
+
+        def fake_request(session, method, url, **kwargs):
+            calls.append((method, url, kwargs))
+            answer = responses.pop(0) if len(responses) > 1 else responses[0]
+            if isinstance(answer, Exception):
+                raise answer
+            return answer
+
+        with patch.object(requests.Session, "request", fake_request):
+            self._dispatch(message.scheduled_at)
+        return calls
+
+
+class TestHttpProviders(DeliveryCase):
+    def test_kannel_request(self):
+        """R-7.2 R-7.7 R-3.3: Kannel sendsms with sender, coding and DLR URL;
+        the password travels in a header, never in a URL."""
+        self.template.body = "Fête {patient_first_name} {date}"
+        message = self._due()
+        calls = self._send(message, [FakeResponse()])
+        self.assertEqual(len(calls), 1)
+        method, url, kwargs = calls[0]
+        headers = kwargs["headers"]
+        self.assertEqual((method, url), ("POST", self.kannel.api_url))
+        self.assertNotIn("kannel-pass", url)
+        self.assertEqual(headers["X-Kannel-Password"], "kannel-pass")
+        self.assertEqual(headers["X-Kannel-To"], "+33612345678")
+        self.assertEqual(headers["X-Kannel-From"], "CliniqueTst")
+        self.assertEqual(headers["X-Kannel-Coding"], "2")
+        self.assertEqual(kwargs["data"].decode(), message.body)
+        self.assertIn(f"ref={message.reference}", headers["X-Kannel-DLR-Url"])
+        self.assertTrue(headers["X-Kannel-DLR-Url"].endswith("&status=%d"))
+        self.assertEqual(kwargs.get("timeout"), self.kannel.timeout)
+        self.assertEqual(message.state, "sent")
+        self.assertEqual(message.provider_message_id, message.reference)
+
+    def test_temporary_failures_retry_with_backoff(self):
+        """R-7.4: timeouts, HTTP 429 and 5xx are retried with exponential
+        back-off up to the provider's maximum; the units are refunded meanwhile."""
+        message = self._due()
+        balance = self.wallet.balance
+        self._send(message, [requests.Timeout()])
+        self.assertEqual(
+            (message.state, message.reason), ("queued", "provider_temporary")
+        )
+        self.assertEqual(message.attempt_count, 1)
+        first_retry = message.scheduled_at
+        self.assertEqual(self.wallet.balance, balance)
+        self._send(message, [FakeResponse(429, "Too many requests")])
+        self.assertEqual(message.state, "queued")
+        self.assertEqual(message.scheduled_at - first_retry, retry_delay(2))
+        self.assertIn("429", message.reason_detail)
+        self.kannel.max_attempts = 3
+        self._send(message, [FakeResponse(503, "Unavailable")])
+        self.assertEqual(
+            (message.state, message.reason), ("failed", "provider_temporary")
+        )
+        self.assertEqual(message.attempt_count, 3)
+        self.assertEqual(self.wallet.balance, balance)
+        self.assertEqual(
+            [retry_delay(n) for n in (1, 2, 3, 10)],
+            [
+                timedelta(minutes=1),
+                timedelta(minutes=2),
+                timedelta(minutes=4),
+                timedelta(hours=1),
+            ],
+        )
+
+    def test_permanent_failure_not_retried(self):
+        """R-7.4: a refusal (4xx) fails at once with the gateway's reason."""
+        message = self._due()
+        self._send(message, [FakeResponse(400, "Invalid destination")])
+        self.assertEqual(
+            (message.state, message.reason), ("failed", "provider_rejected")
+        )
+        self.assertIn("Invalid destination", message.reason_detail)
+        self.assertEqual(message.attempt_count, 1)
+
+    def test_connection_error_is_temporary(self):
+        """R-7.4: a dropped connection is temporary."""
+        message = self._due()
+        self._send(message, [requests.ConnectionError("reset")])
+        self.assertEqual(message.state, "queued")
+
+    def test_twilio_and_json_providers(self):
+        """R-7.2: Twilio Messages API and a generic JSON batch."""
+        twilio = self.kannel.copy(
+            {
+                "http_flavor": "twilio",
+                "api_url": "http://127.0.0.1:9999",
+                "username": "AC1",
+            }
+        )
+        self.company.clinic_sms_provider_id = twilio
+        message = self._due()
+        calls = self._send(message, [FakeResponse(201, "", {"sid": "SM123"})])
+        _method, url, kwargs = calls[0]
+        self.assertEqual(
+            url, "http://127.0.0.1:9999/2010-04-01/Accounts/AC1/Messages.json"
+        )
+        self.assertEqual(kwargs["data"]["From"], "CliniqueTst")
+        self.assertEqual(kwargs["auth"], ("AC1", "kannel-pass"))
+        self.assertEqual(message.provider_message_id, "SM123")
+        generic = self.kannel.copy(
+            {"http_flavor": "json", "api_url": "http://127.0.0.1:9998/sms"}
+        )
+        self.company.clinic_sms_provider_id = generic
+        other = self._due(clinic_patient_id=self.patient.copy({"name": "Ann Other"}).id)
+        answer = {
+            "results": [
+                {"reference": other.reference, "status": "rejected", "error": "bad"}
+            ]
+        }
+        calls = self._send(other, [FakeResponse(200, "", answer)])
+        self.assertEqual(
+            calls[0][2]["json"]["messages"][0]["reference"], other.reference
+        )
+        self.assertEqual(calls[0][2]["headers"]["Authorization"], "Bearer kannel-pass")
+        self.assertEqual((other.state, other.reason_detail), ("failed", "bad"))
+
+    def test_neutralized_database_never_sends_for_real(self):
+        """R-7.9: a neutralised database never calls a real provider, and the
+        neutralisation script leaves only the sandbox active."""
+        self.env["ir.config_parameter"].sudo().set_param(
+            "database.is_neutralized", True
+        )
+        message = self._due()
+        calls = self._send(message, [FakeResponse()])
+        self.assertFalse(calls)
+        self.assertEqual(message.state, "failed")
+        from odoo.modules.neutralize import get_neutralization_queries
+
+        for query in get_neutralization_queries(["clinic_sms_reminders"]):
+            self.env.cr.execute(query)
+        self.env.invalidate_all()
+        self.assertFalse(self.kannel.active)
+        self.assertEqual(
+            self.company._clinic_sms_get_provider().provider_type, "sandbox"
+        )
+
+
+class TestWebhooks(DeliveryCase):
+    def _data(self, params, headers=None, body=b"", url="http://127.0.0.1:8069/x"):
+        return {"url": url, "params": params, "headers": headers or {}, "body": body}
+
+    def _sent_message(self):
+        message = self._due()
+        self._send(message, [FakeResponse()])
+        self.assertEqual(message.state, "sent")
+        return message
+
+    def _kannel_dlr(self, message, status, secret="hook-secret"):
+        return self._data(
+            {
+                "ref": message.reference,
+                "sig": signatures.hmac_sha256_hex(secret, message.reference),
+                "status": str(status),
+            }
+        )
+
+    def test_kannel_delivery_report(self):
+        """R-7.5: a signed DLR marks the message delivered; replaying it changes
+        nothing; a forged one is refused."""
+        message = self._sent_message()
+        forged = self._kannel_dlr(message, 1, secret="wrong")
+        self.assertFalse(self.kannel._webhook_verify("dlr", forged))
+        data = self._kannel_dlr(message, 1)
+        self.assertTrue(self.kannel._webhook_verify("dlr", data))
+        self.assertEqual(self.kannel._webhook_dlr(data), 1)
+        self.assertEqual(message.state, "delivered")
+        delivered_at = message.delivered_at
+        self.kannel._webhook_dlr(data)
+        self.assertEqual(
+            (message.state, message.delivered_at), ("delivered", delivered_at)
+        )
+
+    def test_dlr_rejection_refunds(self):
+        """R-7.5 R-6.3: a DLR saying the message never left refunds its unit;
+        undelivered does not."""
+        balance = self.wallet.balance
+        message = self._sent_message()
+        self.kannel._webhook_dlr(self._kannel_dlr(message, 16))
+        self.assertEqual(
+            (message.state, message.reason), ("failed", "provider_rejected")
+        )
+        self.assertEqual(self.wallet.balance, balance)
+        other = self._due(clinic_patient_id=self.patient.copy().id)
+        self._send(other, [FakeResponse()])
+        self.kannel._webhook_dlr(self._kannel_dlr(other, 2))
+        self.assertEqual((other.state, other.reason), ("failed", "undelivered"))
+        self.assertEqual(self.wallet.balance, balance - 1)
+
+    def test_dlr_of_another_provider_changes_nothing(self):
+        """R-7.5: a DLR through another clinic's provider matches nothing."""
+        message = self._sent_message()
+        other_company = self.env["res.company"].create({"name": "Other"})
+        stranger = self.kannel.copy({"company_id": other_company.id})
+        data = self._kannel_dlr(message, 1)
+        self.assertEqual(stranger._webhook_dlr(data), 0)
+        self.assertEqual(message.state, "sent")
+
+    def test_malformed_reports_raise_validation_error(self):
+        """R-7.5: malformed calls raise ValueError (answered 400) and change nothing."""
+        message = self._sent_message()
+        for params in ({"ref": message.reference, "status": "99"}, {"status": "1"}):
+            with self.assertRaises(ValueError):
+                self.kannel._webhook_dlr(self._data(params))
+        generic = self.kannel.copy({"http_flavor": "json"})
+        for body in (b"\xff\xfe", b"[1, 2]", b'{"reports": 3}', b'{"reports": ["x"]}'):
+            with self.assertRaises(ValueError):
+                generic._webhook_dlr(self._data({}, body=body))
+        self.assertEqual(message.state, "sent")
+
+    def test_twilio_signature(self):
+        """R-7.5: Twilio callbacks are checked with X-Twilio-Signature."""
+        twilio = self.kannel.copy({"http_flavor": "twilio"})
+        url = twilio._callback_url("dlr")
+        params = {"MessageSid": "SM1", "MessageStatus": "delivered"}
+        good = signatures.twilio_signature("kannel-pass", url, params)
+        self.assertTrue(
+            twilio._webhook_verify(
+                "dlr", self._data(params, {"X-Twilio-Signature": good}, url=url)
+            )
+        )
+        params_forged = dict(params, MessageStatus="failed")
+        self.assertFalse(
+            twilio._webhook_verify(
+                "dlr", self._data(params_forged, {"X-Twilio-Signature": good}, url=url)
+            )
+        )
+
+    def test_generic_signature_refuses_replays(self):
+        """R-7.5: generic webhooks sign timestamp and body; old timestamps
+        (replays) are refused."""
+        generic = self.kannel.copy({"http_flavor": "json"})
+        body = b'{"reports": []}'
+        now = str(int(time.time()))
+        old = str(int(time.time()) - 3600)
+
+        def headers(stamp):
+            signature = signatures.hmac_sha256_hex(
+                "hook-secret", stamp.encode() + b"." + body
+            )
+            return {"X-Clinic-Timestamp": stamp, "X-Clinic-Signature": signature}
+
+        self.assertTrue(
+            generic._webhook_verify("dlr", self._data({}, headers(now), body))
+        )
+        self.assertFalse(
+            generic._webhook_verify("dlr", self._data({}, headers(old), body))
+        )
+        self.assertFalse(generic._webhook_verify("dlr", self._data({}, {}, body)))
+
+    def test_kannel_inbound_basic_auth(self):
+        """R-7.5: Kannel replies authenticate with the shared secret."""
+        good = "Basic " + base64.b64encode(b"clinic:hook-secret").decode()
+        bad = "Basic " + base64.b64encode(b"clinic:guess").decode()
+        self.assertTrue(
+            self.kannel._webhook_verify(
+                "inbound", self._data({}, {"Authorization": good})
+            )
+        )
+        self.assertFalse(
+            self.kannel._webhook_verify(
+                "inbound", self._data({}, {"Authorization": bad})
+            )
+        )
+        self.assertFalse(self.kannel._webhook_verify("inbound", self._data({}, {})))
+
+
+class TestReplies(DeliveryCase):
+    def _reply(self, text, external_id="1", sender="+33612345678"):
+        data = {
+            "url": "",
+            "params": {"from": sender, "to": "36180", "text": text, "id": external_id},
+            "headers": {},
+            "body": b"",
+        }
+        return self.kannel._webhook_inbound(data)
+
+    def test_confirmation_keyword_confirms(self):
+        """R-7.6: OUI confirms the patient's next appointment; a replay is ignored."""
+        event = self._appointment()
+        inbound = self._reply("Oui merci")
+        self.assertEqual(event.clinic_status, "confirmed")
+        self.assertEqual((inbound.action, inbound.appointment_id), ("confirm", event))
+        self.assertIsNone(self._reply("Oui merci"))
+
+    def test_cancellation_keyword_creates_activity(self):
+        """R-7.6: NON creates an activity for the reception, or cancels when the
+        clinic chose so."""
+        event = self._appointment()
+        inbound = self._reply("NON")
+        self.assertEqual(inbound.action, "cancel")
+        self.assertEqual(event.clinic_status, "scheduled")
+        self.assertTrue(self.patient.activity_ids)
+        self.company.clinic_sms_auto_cancel = True
+        self._reply("annuler", external_id="2")
+        self.assertEqual(event.clinic_status, "cancelled")
+
+    def test_stop_blacklists_and_next_message_skipped(self):
+        """R-4.2 R-7.6: STOP blacklists the number, logs the withdrawal, and the
+        next planned message is skipped."""
+        event = self._appointment()
+        message = self._messages(event)
+        inbound = self._reply("STOP")
+        self.assertEqual(inbound.action, "stop")
+        blacklist = (
+            self.env["phone.blacklist"].sudo().search([("number", "=", "+33612345678")])
+        )
+        self.assertTrue(blacklist.active)
+        log = self.patient.clinic_consent_log_ids.filtered(
+            lambda entry: entry.source == "sms_reply"
+        )
+        self.assertTrue(log)
+        self.assertFalse(self.patient.clinic_consent_marketing)
+        self._send(message, [FakeResponse()])
+        self.assertEqual((message.state, message.reason), ("skipped", "blacklisted"))
+
+    def test_unknown_reply_logged_on_patient(self):
+        """R-7.6: anything else is logged on the patient's chatter; unknown
+        senders are kept as unmatched."""
+        before = len(self.patient.message_ids)
+        inbound = self._reply("What time is it?")
+        self.assertEqual(inbound.action, "logged")
+        self.assertGreater(len(self.patient.message_ids), before)
+        stranger = self._reply("hello", external_id="9", sender="+33699999999")
+        self.assertEqual(stranger.action, "unmatched")
+        with self.assertRaises(ValueError):
+            self._reply("no sender", external_id="10", sender="")
+
+
+class TestIapAndSecrets(DeliveryCase):
+    def test_iap_provider_uses_odoo_sms_api(self):
+        """R-7.2: the IAP provider goes through Odoo's SmsApi with the message
+        reference as IAP's uuid (IAP drops duplicates)."""
+        iap = self.env["clinic.sms.provider"].create(
+            {"name": "Odoo SMS", "provider_type": "iap", "company_id": self.company.id}
+        )
+        self.company.clinic_sms_provider_id = iap
+        message = self._due()
+        sent = []
+
+        def fake_batch(api, payload, delivery_reports_url=False):
+            sent.extend(payload)
+            return [{"uuid": payload[0]["numbers"][0]["uuid"], "state": "success"}]
+
+        with patch(
+            "odoo.addons.sms.tools.sms_api.SmsApi._send_sms_batch",
+            autospec=True,
+            side_effect=fake_batch,
+        ):
+            self._dispatch(message.scheduled_at)
+        self.assertEqual(
+            sent[0]["numbers"], [{"uuid": message.reference, "number": "+33612345678"}]
+        )
+        self.assertEqual(sent[0]["content"], message.body)
+        self.assertEqual(message.state, "sent")
+
+    def test_secrets_for_managers_only(self):
+        """R-7.2 R-8.2: provider secrets are readable by SMS managers only."""
+        from odoo.exceptions import AccessError
+
+        from .common import make_user
+
+        reception = make_user(
+            self.env,
+            "reception_s",
+            "clinic_sms_reminders.group_clinic_sms_user",
+            self.company,
+        )
+        manager = make_user(
+            self.env,
+            "manager_s",
+            "clinic_sms_reminders.group_clinic_sms_manager",
+            self.company,
+        )
+        self.kannel.with_user(reception).read(["name", "api_url"])
+        with self.assertRaises(AccessError):
+            self.kannel.with_user(reception).read(["password"])
+        with self.assertRaises(AccessError):
+            self.kannel.with_user(reception).read(["webhook_secret"])
+        self.assertEqual(self.kannel.with_user(manager).password, "kannel-pass")

@@ -1,0 +1,78 @@
+import base64
+
+from odoo.tests import HttpCase, tagged
+
+from odoo.addons.clinic_sms_reminders.tools import signatures
+
+
+@tagged("post_install", "-at_install")
+class TestWebhookRoutes(HttpCase):
+    """The public endpoints through real HTTP (R-7.5, R-7.6)."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.provider = cls.env["clinic.sms.provider"].create(
+            {
+                "name": "Kannel",
+                "provider_type": "http",
+                "http_flavor": "kannel",
+                "api_url": "http://127.0.0.1:13013/cgi-bin/sendsms",
+                "webhook_secret": "hook-secret",
+            }
+        )
+        cls.message = cls.env["clinic.sms.message"].create(
+            {
+                "kind": "reminder",
+                "idempotency_key": "webhook-test",
+                "state": "sent",
+                "provider_id": cls.provider.id,
+                "phone": "+33612345678",
+                "body": "Hello",
+            }
+        )
+
+    def _dlr_url(self, status, secret="hook-secret", ref=None):
+        ref = ref or self.message.reference
+        signature = signatures.hmac_sha256_hex(secret, ref)
+        query = f"ref={ref}&sig={signature}&status={status}"
+        return f"/clinic_sms/dlr/{self.provider.id}?{query}"
+
+    def test_dlr_route(self):
+        """R-7.5: signed DLR accepted (200), forged refused (403), unknown
+        provider (404), oversized (413); refused calls change nothing."""
+        self.assertEqual(
+            self.url_open(self._dlr_url(1, secret="forged")).status_code, 403
+        )
+        self.assertEqual(self.message.state, "sent")
+        self.assertEqual(self.url_open("/clinic_sms/dlr/999999?ref=x").status_code, 404)
+        big = self.url_open(self._dlr_url(1), data=b"x" * (65 * 1024))
+        self.assertEqual(big.status_code, 413)
+        self.assertEqual(self.url_open(self._dlr_url(99)).status_code, 400)
+        unknown = self._dlr_url(1, ref="0" * 32)
+        self.assertEqual(self.url_open(unknown).status_code, 404)
+        self.assertEqual(self.message.state, "sent")
+        self.assertEqual(self.url_open(self._dlr_url(1)).status_code, 200)
+        self.message.invalidate_recordset()
+        self.assertEqual(self.message.state, "delivered")
+
+    def test_inbound_route(self):
+        """R-7.5 R-4.2: inbound needs the shared secret; STOP blacklists."""
+        query = "from=%2B33612345678&text=STOP&id=42"
+        url = f"/clinic_sms/inbound/{self.provider.id}?{query}"
+        self.assertEqual(self.url_open(url).status_code, 403)
+        wrong = {"Authorization": "Basic " + base64.b64encode(b"clinic:nope").decode()}
+        self.assertEqual(self.url_open(url, headers=wrong).status_code, 403)
+        blacklist = self.env["phone.blacklist"].sudo()
+        self.assertFalse(blacklist.search([("number", "=", "+33612345678")]))
+        good = {
+            "Authorization": "Basic " + base64.b64encode(b"clinic:hook-secret").decode()
+        }
+        self.assertEqual(self.url_open(url, headers=good).status_code, 200)
+        self.assertTrue(blacklist.search([("number", "=", "+33612345678")]))
+        # replayed: accepted, nothing new
+        self.assertEqual(self.url_open(url, headers=good).status_code, 200)
+        inbound = self.env["clinic.sms.inbound"].search(
+            [("provider_id", "=", self.provider.id)]
+        )
+        self.assertEqual(len(inbound), 1)
