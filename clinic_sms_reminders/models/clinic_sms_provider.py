@@ -10,8 +10,6 @@ import requests
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError
 
-from odoo.addons.sms.tools.sms_api import SmsApi
-
 from ..tools import segments, signatures
 
 _logger = logging.getLogger(__name__)
@@ -528,6 +526,10 @@ class ClinicSmsProvider(models.Model):
             }
             for message in messages
         ]
+        # imported here: the sms addon is only importable once Odoo has set up
+        # its addons path, and only this provider type needs it
+        from odoo.addons.sms.tools.sms_api import SmsApi
+
         api = SmsApi(self.env)
         api._set_company(messages.company_id[:1])
         try:
