@@ -9,5 +9,6 @@ from . import clinic_sms_template
 from . import clinic_sms_rule
 from . import clinic_sms_notification
 from . import clinic_sms_message
+from . import clinic_sms_mailing
 from . import calendar_event
 from . import clinic_sms_inbound

@@ -94,6 +94,8 @@ QUEUED_COLUMNS = {
     "scheduled_at": "timestamp",
     "state": "varchar",
     "reason": "varchar",
+    "mailing_id": "int",
+    "body": "text",
 }
 
 
@@ -154,6 +156,9 @@ class ClinicSmsMessage(models.Model):
     )
     appointment_id = fields.Many2one(
         "calendar.event", ondelete="set null", index="btree_not_null"
+    )
+    mailing_id = fields.Many2one(
+        "clinic.sms.mailing", ondelete="set null", index="btree_not_null"
     )
     appointment_start = fields.Datetime(
         readonly=True,

@@ -156,18 +156,29 @@ class ClinicSmsTemplate(models.Model):
         """Text of ``message`` (clinic.sms.message) in its patient's language."""
         self.ensure_one()
         return self._render(
-            message.partner_id, message.appointment_id, message.company_id
+            message.partner_id,
+            message.appointment_id,
+            message.company_id,
+            marketing=message.purpose == "marketing" or message.kind in MARKETING_KINDS,
         )
 
-    def _render(self, partner, event, company):
+    def _units(self, text, company):
+        """Message units (SMS parts) ``text`` costs for ``company``."""
+        return segments.count(text or "", smart=company.clinic_sms_smart_encoding).parts
+
+    def _render(self, partner, event, company, marketing=None):
+        """Text for ``partner`` in their language; marketing texts (by default:
+        templates of a marketing kind) end with the opt-out mention (R-3.6)."""
         self.ensure_one()
+        if marketing is None:
+            marketing = self.kind in MARKETING_KINDS
         lang = partner.lang or self.env.lang or "en_US"
         template = self.with_context(lang=lang)
         values = template._placeholder_values(partner, event, company)
         text = placeholders.render(
             template.body or "", values, self._placeholder_limits()
         )
-        if self.kind in MARKETING_KINDS:
+        if marketing:
             text = f"{text} {template._opt_out_mention(company)}"
         return text
 

@@ -1,1 +1,2 @@
 from . import clinic_sms_replenish_wizard
+from . import clinic_sms_send_wizard
