@@ -31,6 +31,8 @@
         "views/calendar_event_views.xml",
         "views/res_config_settings_views.xml",
         "views/clinic_sms_mailing_views.xml",
+        "views/clinic_sms_schedule_views.xml",
+        "views/clinic_sms_recall_views.xml",
         "wizard/clinic_sms_replenish_wizard_views.xml",
         "wizard/clinic_sms_send_wizard_views.xml",
         "views/menus.xml",

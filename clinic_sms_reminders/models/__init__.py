@@ -10,5 +10,8 @@ from . import clinic_sms_rule
 from . import clinic_sms_notification
 from . import clinic_sms_message
 from . import clinic_sms_mailing
+from . import clinic_sms_schedule
+from . import clinic_sms_recall
 from . import calendar_event
 from . import clinic_sms_inbound
+from . import product_template

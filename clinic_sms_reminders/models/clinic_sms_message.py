@@ -5,7 +5,7 @@ from datetime import timedelta
 from markupsafe import Markup
 
 from odoo import api, fields, models
-from odoo.tools import SQL
+from odoo.tools import SQL, plaintext2html
 
 from ..tools import segments
 
@@ -54,6 +54,9 @@ REASONS = [
     ("provider_temporary", "Temporary provider failure"),
     ("provider_rejected", "Rejected by the provider"),
     ("undelivered", "Not delivered to the phone"),
+    ("stopped", "Stopped by a user"),
+    ("recall_booked", "Already booked for one of the services"),
+    ("no_channel", "No valid mobile or email"),
 ]
 PURPOSES = [
     ("appointment", "Appointment"),
@@ -72,6 +75,9 @@ CONSENT_FIELD = {
     "marketing": "clinic_consent_marketing",
 }
 FINAL_STATES = ("sent", "delivered", "failed", "cancelled", "skipped")
+
+
+QUEUED_DEFAULTS = {"channel": "sms", "purpose": "appointment", "state": "queued"}
 
 
 def retry_delay(attempt):
@@ -95,6 +101,9 @@ QUEUED_COLUMNS = {
     "state": "varchar",
     "reason": "varchar",
     "mailing_id": "int",
+    "schedule_id": "int",
+    "recall_id": "int",
+    "channel": "varchar",
     "body": "text",
 }
 
@@ -160,6 +169,18 @@ class ClinicSmsMessage(models.Model):
     mailing_id = fields.Many2one(
         "clinic.sms.mailing", ondelete="set null", index="btree_not_null"
     )
+    schedule_id = fields.Many2one(
+        "clinic.sms.schedule", ondelete="set null", index="btree_not_null"
+    )
+    recall_id = fields.Many2one(
+        "clinic.sms.recall", ondelete="set null", index="btree_not_null"
+    )
+    channel = fields.Selection(
+        [("sms", "SMS"), ("email", "Email")],
+        required=True,
+        default="sms",
+        help="Recall campaigns may go out by email (through Odoo's mail queue).",
+    )
     appointment_start = fields.Datetime(
         readonly=True,
         help="Start of the appointment when the message was planned; a message for an "
@@ -207,7 +228,16 @@ class ClinicSmsMessage(models.Model):
         if not rows:
             return 0
         arrays = [
-            SQL(f"%s::{sql_type}[]", [row.get(column) for row in rows])
+            SQL(
+                f"%s::{sql_type}[]",
+                [
+                    # False (an empty many2one or char) is NULL, not 0 or 'false'
+                    None if value is False else value
+                    for value in (
+                        row.get(column, QUEUED_DEFAULTS.get(column)) for row in rows
+                    )
+                ],
+            )
             for column, sql_type in QUEUED_COLUMNS.items()
         ]
         columns = SQL(", ").join(SQL.identifier(column) for column in QUEUED_COLUMNS)
@@ -292,7 +322,9 @@ class ClinicSmsMessage(models.Model):
         """Send messages of one company; False when the wallet ran short."""
         company = self.company_id
         company.ensure_one()
-        sendable = self._check_sendable(now)
+        emails = self.filtered(lambda m: m.channel == "email")
+        emails._send_emails(now)
+        sendable = (self - emails)._check_sendable(now)
         sendable._render_missing_bodies()
         sendable = sendable._check_length(company)
         provider = company._clinic_sms_get_provider()
@@ -361,6 +393,32 @@ class ClinicSmsMessage(models.Model):
             messages._set_state(state, reason)
             blocked |= messages
         return self - blocked
+
+    def _send_emails(self, now):
+        """Recall campaigns by email: same text, through Odoo's mail queue; no
+        message units are used."""
+        for message in self:
+            partner = message.partner_id
+            consent = CONSENT_FIELD.get(message.purpose)
+            if not partner.email:
+                message._set_state("skipped", "no_channel")
+                continue
+            if consent and not partner[consent]:
+                message._set_state("skipped", "no_consent")
+                continue
+            if not message.body and message.template_id:
+                message.body = message.template_id._render_for(message)
+            self.env["mail.mail"].sudo().create(
+                {
+                    "subject": message.template_id.name or message.company_id.name,
+                    "body_html": plaintext2html(message.body or ""),
+                    "email_to": partner.email,
+                    "email_from": message.company_id.email_formatted or False,
+                    "recipient_ids": [(4, partner.id)],
+                }
+            )
+            message.write({"state": "sent", "sent_at": now, "units": 0})
+        self._log_on_chatter()
 
     def _appointment_block_reason(self, now):
         """Reason code when the appointment no longer wants this message."""

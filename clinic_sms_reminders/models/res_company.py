@@ -1,7 +1,14 @@
+from calendar import isleap
+from datetime import UTC, datetime, time
+from zoneinfo import ZoneInfo
+
 from odoo import api, fields, models
 from odoo.exceptions import ValidationError
+from odoo.tools import SQL
 
 from odoo.addons.base.models.res_partner import _tz_get
+
+from ..tools import quiet_hours
 
 
 class ResCompany(models.Model):
@@ -67,6 +74,20 @@ class ResCompany(models.Model):
         string="Low Balance Threshold",
         default=50,
         help="Managers are alerted when the message-unit balance falls below this.",
+    )
+    clinic_sms_birthday_active = fields.Boolean(
+        string="Birthday Greetings",
+        help="Greet patients by SMS on their birthday (marketing consent required).",
+    )
+    clinic_sms_birthday_template_id = fields.Many2one(
+        "clinic.sms.template",
+        string="Birthday Template",
+        domain="[('kind', '=', 'birthday')]",
+    )
+    clinic_sms_birthday_hour = fields.Float(
+        string="Birthday Send Time",
+        default=10.0,
+        help="Local time (patient's time zone) at which greetings are sent.",
     )
     clinic_sms_wallet_id = fields.Many2one(
         "clinic.sms.wallet",
@@ -135,3 +156,72 @@ class ResCompany(models.Model):
         self.env["clinic.sms.wallet"].sudo()._ensure_for_companies(companies)
         self.env["clinic.sms.notification"].sudo()._ensure_for_companies(companies)
         return companies
+
+    def _clinic_plan_birthdays(self, now=None):
+        """Queue today's birthday greetings (R-5.2): once a year per patient of
+        the clinic (a patient with an appointment there), at the clinic's send
+        time in the patient's time zone; 29 February birthdays are greeted on
+        28 February in non-leap years."""
+        now = now or fields.Datetime.now()
+        self.env.flush_all()
+        rows = []
+        for company in self.filtered("clinic_sms_birthday_active"):
+            template = company.clinic_sms_birthday_template_id or self.env.ref(
+                "clinic_sms_reminders.template_birthday", raise_if_not_found=False
+            )
+            if not template:
+                continue
+            rows += company._clinic_birthday_rows(now, template)
+        return self.env["clinic.sms.message"]._insert_queued(rows)
+
+    def _clinic_birthday_rows(self, now, template):
+        self.ensure_one()
+        company_tz = self.clinic_sms_tz or "UTC"
+        today = now.replace(tzinfo=UTC).astimezone(ZoneInfo(company_tz)).date()
+        leap_day_today = today.month == 2 and today.day == 28 and not isleap(today.year)
+        self.env.cr.execute(
+            SQL(
+                """
+                SELECT p.id, p.clinic_mobile, COALESCE(NULLIF(p.tz, ''), %(tz)s)
+                  FROM res_partner p
+                 WHERE p.active AND p.birthdate_date IS NOT NULL
+                   AND ((extract(month FROM p.birthdate_date) = %(month)s
+                         AND extract(day FROM p.birthdate_date) = %(day)s)
+                        OR (%(leap)s AND extract(month FROM p.birthdate_date) = 2
+                            AND extract(day FROM p.birthdate_date) = 29))
+                   AND EXISTS (SELECT 1 FROM calendar_event e
+                                WHERE e.clinic_patient_id = p.id
+                                  AND e.clinic_company_id = %(company)s)
+                """,
+                tz=company_tz,
+                month=today.month,
+                day=today.day,
+                leap=leap_day_today,
+                company=self.id,
+            )
+        )
+        hour = _float_time(self.clinic_sms_birthday_hour)
+        rows = []
+        for partner_id, mobile, tz_name in self.env.cr.fetchall():
+            zone = ZoneInfo(tz_name if quiet_hours.is_known_zone(tz_name) else "UTC")
+            local = datetime.combine(today, hour, tzinfo=zone)
+            send_at = max(local.astimezone(UTC).replace(tzinfo=None), now)
+            rows.append(
+                {
+                    "kind": "birthday",
+                    "purpose": "marketing",
+                    "company_id": self.id,
+                    "template_id": template.id,
+                    "partner_id": partner_id,
+                    "phone": mobile,
+                    "idempotency_key": f"birthday:{self.id}:{partner_id}:{today.year}",
+                    "scheduled_at": send_at,
+                    "state": "queued",
+                }
+            )
+        return rows
+
+
+def _float_time(value):
+    minutes = min(round(value * 60), 24 * 60 - 1)
+    return time(minutes // 60, minutes % 60)

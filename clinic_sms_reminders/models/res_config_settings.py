@@ -32,6 +32,15 @@ class ResConfigSettings(models.TransientModel):
     clinic_sms_auto_cancel = fields.Boolean(
         related="company_id.clinic_sms_auto_cancel", readonly=False
     )
+    clinic_sms_birthday_active = fields.Boolean(
+        related="company_id.clinic_sms_birthday_active", readonly=False
+    )
+    clinic_sms_birthday_template_id = fields.Many2one(
+        related="company_id.clinic_sms_birthday_template_id", readonly=False
+    )
+    clinic_sms_birthday_hour = fields.Float(
+        related="company_id.clinic_sms_birthday_hour", readonly=False
+    )
     clinic_sms_low_balance_threshold = fields.Integer(
         related="company_id.clinic_sms_low_balance_threshold", readonly=False
     )

@@ -1,3 +1,4 @@
+from . import test_campaigns
 from . import test_delivery
 from . import test_end_to_end
 from . import test_grouping
