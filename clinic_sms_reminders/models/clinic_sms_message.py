@@ -347,7 +347,7 @@ class ClinicSmsMessage(models.Model):
         wallet._log_moves(paid, "debit")
         if commit:
             # From here on a crash leaves the rows 'sending': never sent twice.
-            self.env.cr.commit()  # pylint: disable=invalid-commit
+            self.env["ir.cron"]._commit_progress(0)
         results = {}
         for start in range(0, len(paid), provider.batch_size):
             chunk = paid[start : start + provider.batch_size]

@@ -252,6 +252,14 @@ class ClinicSmsProvider(models.Model):
             return "retry", detail
         return "failed", detail
 
+    def _reference_result(self, message, state, reason):
+        """Result for gateways that know the message by our reference."""
+        return {
+            "state": state,
+            "provider_message_id": message.reference if state == "sent" else False,
+            "reason": reason,
+        }
+
     def _sender_for(self, message):
         return message.company_id.clinic_sms_sender_name or self.from_number or ""
 
@@ -287,12 +295,9 @@ class ClinicSmsProvider(models.Model):
                 data=message.body.encode("utf-8"),
                 headers=headers,
             )
-            state, reason = self._http_outcome(response, reason)
-            results[message.id] = {
-                "state": state,
-                "provider_message_id": message.reference if state == "sent" else False,
-                "reason": reason,
-            }
+            results[message.id] = self._reference_result(
+                message, *self._http_outcome(response, reason)
+            )
         return results
 
     # -- Twilio ------------------------------------------------------------
@@ -395,12 +400,9 @@ class ClinicSmsProvider(models.Model):
             response, reason = self._http_call(
                 session, "POST", self.api_url, data=data, headers=headers
             )
-            state, reason = self._http_outcome(response, reason)
-            results[message.id] = {
-                "state": state,
-                "provider_message_id": message.reference if state == "sent" else False,
-                "reason": reason,
-            }
+            results[message.id] = self._reference_result(
+                message, *self._http_outcome(response, reason)
+            )
         return results
 
     # ------------------------------------------------------------------

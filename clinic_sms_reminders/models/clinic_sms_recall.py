@@ -5,7 +5,6 @@ from odoo.exceptions import ValidationError
 from odoo.tools import SQL
 
 from ..tools import quiet_hours
-from .clinic_sms_rule import _float_to_time
 
 DELAY_PRESETS = [
     ("30", "1 month (30 days)"),
@@ -160,10 +159,7 @@ class ClinicSmsRecall(models.Model):
                 services=self.service_ids.ids,
             )
         )
-        window = (
-            _float_to_time(company.clinic_sms_quiet_start),
-            _float_to_time(company.clinic_sms_quiet_end),
-        )
+        window = company._clinic_sms_window()
         rows = []
         for (
             event_id,

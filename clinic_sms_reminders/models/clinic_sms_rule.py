@@ -1,4 +1,4 @@
-from datetime import time, timedelta
+from datetime import timedelta
 
 from odoo import api, fields, models
 from odoo.exceptions import ValidationError
@@ -9,11 +9,6 @@ from ..tools import grouping, quiet_hours
 # Reminders are planned this long before they are due, so they are visible in the
 # history and a short outage of the planner loses nothing.
 PLANNING_HORIZON = timedelta(days=2)
-
-
-def _float_to_time(value):
-    minutes = min(round(value * 60), 24 * 60 - 1)
-    return time(minutes // 60, minutes % 60)
 
 
 class ClinicSmsRule(models.Model):
@@ -218,10 +213,7 @@ class ClinicSmsRule(models.Model):
         reminders of appointments that are no longer first of their group."""
         self.ensure_one()
         company = self.company_id
-        window = (
-            _float_to_time(company.clinic_sms_quiet_start),
-            _float_to_time(company.clinic_sms_quiet_end),
-        )
+        window = company._clinic_sms_window()
         gap = timedelta(hours=company.clinic_sms_group_gap_hours)
         by_id = {row[0]: row for row in rows}
         groups = grouping.group_appointments(

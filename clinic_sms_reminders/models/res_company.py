@@ -1,5 +1,5 @@
 from calendar import isleap
-from datetime import UTC, datetime, time
+from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 from odoo import api, fields, models
@@ -157,6 +157,14 @@ class ResCompany(models.Model):
         self.env["clinic.sms.notification"].sudo()._ensure_for_companies(companies)
         return companies
 
+    def _clinic_sms_window(self):
+        """(start, end) local wall times of the clinic's sending window."""
+        self.ensure_one()
+        return (
+            quiet_hours.float_to_time(self.clinic_sms_quiet_start),
+            quiet_hours.float_to_time(self.clinic_sms_quiet_end),
+        )
+
     def _clinic_plan_birthdays(self, now=None):
         """Queue today's birthday greetings (R-5.2): once a year per patient of
         the clinic (a patient with an appointment there), at the clinic's send
@@ -200,7 +208,7 @@ class ResCompany(models.Model):
                 company=self.id,
             )
         )
-        hour = _float_time(self.clinic_sms_birthday_hour)
+        hour = quiet_hours.float_to_time(self.clinic_sms_birthday_hour)
         rows = []
         for partner_id, mobile, tz_name in self.env.cr.fetchall():
             zone = ZoneInfo(tz_name if quiet_hours.is_known_zone(tz_name) else "UTC")
@@ -220,8 +228,3 @@ class ResCompany(models.Model):
                 }
             )
         return rows
-
-
-def _float_time(value):
-    minutes = min(round(value * 60), 24 * 60 - 1)
-    return time(minutes // 60, minutes % 60)

@@ -196,8 +196,10 @@ class KannelStack:
         self.odoo_port = odoo_port
         self.provider_id = provider_id
         self.secret = secret
+        # basic-auth credentials in the URL: Kannel sends them as a header
+        userinfo = f"clinic:{secret}"
         self.inbound_url = inbound_url or (
-            f"http://clinic:{secret}@{self.host}:{odoo_port}"
+            f"http://{userinfo}@{self.host}:{odoo_port}"
             f"/clinic_sms/inbound/{provider_id}?from=%p&to=%P&text=%a&id=%I&ts=%t"
         )
         self.username = "clinic"

@@ -90,7 +90,7 @@ def test_install_next_to_calendar_sms_then_uninstall(database):
         "--no-http",
         stdin=(
             f"env['ir.module.module'].search([('name', '=', '{ADDON}')])"
-            ".button_immediate_uninstall()\nenv.cr.commit()\n"
+            ".button_immediate_uninstall()\n"
         ),
     )
     assert _state(database, ADDON) == "uninstalled"

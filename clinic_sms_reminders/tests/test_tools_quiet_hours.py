@@ -414,3 +414,10 @@ def test_is_known_zone_r_2_3():
     assert quiet_hours.is_known_zone("Europe/Paris")
     assert quiet_hours.is_known_zone("")
     assert not quiet_hours.is_known_zone("Mars/Olympus_Mons")
+
+
+def test_float_to_time_r_2_3():
+    """R-2.3: the clinic's window in float hours becomes wall times."""
+    assert quiet_hours.float_to_time(9.0) == time(9, 0)
+    assert quiet_hours.float_to_time(18.5) == time(18, 30)
+    assert quiet_hours.float_to_time(24.0) == time(23, 59)

@@ -48,6 +48,13 @@ def _zone(tz_name):
         ) from error
 
 
+def float_to_time(hours):
+    """Wall time of a float hour as Odoo's float_time widget stores it (9.5 is
+    09:30); 24.0 and beyond is the last minute of the day."""
+    minutes = min(round(hours * 60), 24 * 60 - 1)
+    return time(minutes // 60, minutes % 60)
+
+
 def is_known_zone(tz_name):
     """True when ``tz_name`` is empty (UTC) or a time zone this system knows."""
     try:
