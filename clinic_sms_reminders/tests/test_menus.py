@@ -34,10 +34,6 @@ class TestMenus(TransactionCase):
             set(campaigns.child_id.mapped("name")),
             {"Recall Campaigns", "Mass Mailing", "Archive"},
         )
-        for menu in (
-            root._get_all_children_menus()
-            if hasattr(root, "_get_all_children_menus")
-            else root.child_id
-        ):
-            if menu.action:
-                self.assertTrue(menu.action.exists(), menu.name)
+        menus = self.env["ir.ui.menu"].search([("id", "child_of", root.id)])
+        for menu in menus.filtered("action"):
+            self.assertTrue(menu.action.exists(), menu.name)
