@@ -7,6 +7,8 @@ source "$(dirname "$0")/common.sh"
 require_odoo
 pip_install
 start_postgresql
+# the browser for UI tours and the real SMS gateway for the end-to-end test
+apt_install chromium kannel kannel-extras
 cd "$ROOT"
 
 echo "== ruff"

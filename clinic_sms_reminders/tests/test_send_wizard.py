@@ -162,7 +162,11 @@ class TestSendWizard(ClinicSmsCase):
         self.assertIn(self.ok, lines.partner_id)
         self.assertNotIn(male, wizard.line_ids.partner_id)
         self.assertTrue(
-            lines.filtered(lambda l: l.partner_id == self.ok).text.endswith("opt out")
+            lines.filtered(lambda l: l.partner_id == self.ok).text.endswith(
+                self.sms_template.with_context(lang=self.ok.lang)._opt_out_mention(
+                    self.company
+                )
+            )
         )
 
     def test_private_message_from_partner_list(self):
