@@ -15,3 +15,4 @@ from . import clinic_sms_recall
 from . import calendar_event
 from . import clinic_sms_inbound
 from . import product_template
+from . import clinic_sms_dashboard

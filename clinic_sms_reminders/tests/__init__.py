@@ -1,4 +1,5 @@
 from . import test_campaigns
+from . import test_dashboard
 from . import test_delivery
 from . import test_end_to_end
 from . import test_grouping
@@ -12,5 +13,6 @@ from . import test_rules
 from . import test_security
 from . import test_send_wizard
 from . import test_template
+from . import test_tours
 from . import test_wallet
 from . import test_webhook_http

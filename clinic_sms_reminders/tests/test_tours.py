@@ -1,0 +1,108 @@
+from datetime import timedelta
+
+from odoo import fields
+from odoo.tests import HttpCase, new_test_user, tagged
+
+
+@tagged("post_install", "-at_install")
+class TestTours(HttpCase):
+    """Browser tours of the SMS app, run as a receptionist or a manager of the
+    main clinic (where the confirmation notification is enabled by data)."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.company = cls.env.ref("base.main_company")
+        cls.receptionist = new_test_user(
+            cls.env,
+            login="tour_receptionist",
+            password="tour_receptionist",
+            groups="base.group_user,clinic_sms_reminders.group_clinic_sms_user",
+            company_id=cls.company.id,
+            company_ids=[(6, 0, cls.company.ids)],
+            tz="Europe/Paris",
+        )
+        cls.manager = new_test_user(
+            cls.env,
+            login="tour_manager",
+            password="tour_manager",
+            groups="base.group_user,clinic_sms_reminders.group_clinic_sms_manager",
+            company_id=cls.company.id,
+            company_ids=[(6, 0, cls.company.ids)],
+            tz="Europe/Paris",
+        )
+        country = cls.env.ref("base.fr")
+        cls.patient = cls.env["res.partner"].create(
+            {
+                "name": "Tour Patient",
+                "phone": "+33 6 12 34 56 78",
+                "country_id": country.id,
+                "clinic_is_patient": True,
+                "lang": "en_US",
+            }
+        )
+        cls.patient_no_mobile = cls.env["res.partner"].create(
+            {
+                "name": "Tour No Mobile",
+                "country_id": country.id,
+                "clinic_is_patient": True,
+            }
+        )
+        # a known balance: the wizard may send, the replenish tour checks it
+        cls.wallet = (
+            cls.env["clinic.sms.wallet"]
+            .sudo()
+            ._ensure_for_companies(cls.company)[cls.company.id]
+        )
+        cls.wallet._add_units(100 - cls.wallet.balance)
+        cls.template = cls.env["clinic.sms.template"].create(
+            {"name": "Tour Template", "kind": "reminder", "body": "Hello"}
+        )
+
+    def test_book_appointment_tour(self):
+        """R-8.1: a receptionist books an appointment from SMS > Appointments and
+        sees its confirmation SMS queued in the SMS tab."""
+        self.start_tour(
+            "/odoo", "clinic_sms_book_appointment_tour", login="tour_receptionist"
+        )
+        event = self.env["calendar.event"].search([("name", "=", "Tour check-up")])
+        self.assertEqual(event.clinic_patient_id, self.patient)
+        confirmation = event.clinic_sms_message_ids.filtered(
+            lambda message: message.kind == "confirmation"
+        )
+        self.assertEqual(confirmation.state, "queued")
+
+    def test_template_preview_tour(self):
+        """R-3.4: an element is inserted, the characters-left counter follows the
+        text and the preview renders on a chosen appointment.
+
+        Run as an SMS manager: receptionists can read templates but not edit
+        them (ir.model.access.csv), so their template form is read-only."""
+        start = fields.Datetime.now().replace(microsecond=0) + timedelta(days=3)
+        self.env["calendar.event"].create(
+            {
+                "name": "Tour preview visit",
+                "start": start,
+                "stop": start + timedelta(minutes=30),
+                "clinic_patient_id": self.patient.id,
+            }
+        )
+        self.start_tour(
+            "/odoo", "clinic_sms_template_preview_tour", login="tour_manager"
+        )
+
+    def test_send_wizard_tour(self):
+        """R-5.5: the Send SMS wizard reviews recipients and shows the patient
+        without mobile as excluded with its reason."""
+        self.start_tour(
+            "/odoo", "clinic_sms_send_wizard_tour", login="tour_receptionist"
+        )
+
+    def test_replenish_tour(self):
+        """R-6.2 R-8.1: a manager replenishes the wallet from the dashboard and
+        sees the balance go up."""
+        wallet = self.wallet
+        self.start_tour("/odoo", "clinic_sms_replenish_tour", login="admin")
+        wallet.invalidate_recordset()
+        self.assertEqual(wallet.balance, 350)
+        self.assertEqual(wallet.move_ids.sorted("id")[-1:].units, 250)
