@@ -1,10 +1,13 @@
 import logging
+import random
+import time
 import uuid
 from datetime import timedelta
 
 from markupsafe import Markup
 
 from odoo import api, fields, models
+from odoo.service.model import PG_CONCURRENCY_EXCEPTIONS_TO_RETRY
 from odoo.tools import SQL, plaintext2html
 
 from ..tools import segments
@@ -77,6 +80,9 @@ CONSENT_FIELD = {
 FINAL_STATES = ("sent", "delivered", "failed", "cancelled", "skipped")
 
 
+# Concurrency conflicts (another worker, a top-up, a delivery report touching
+# the same wallet) tolerated in a row before the dispatcher gives up for now.
+MAX_CONFLICTS = 8
 QUEUED_DEFAULTS = {"channel": "sms", "purpose": "appointment", "state": "queued"}
 
 
@@ -270,21 +276,29 @@ class ClinicSmsMessage(models.Model):
 
     @api.model
     def _claim_due_messages(self, now, limit, exclude_company_ids=()):
-        """Lock and return due queued messages no other worker holds."""
+        """Lock and return due queued messages of ONE clinic that no other
+        worker holds. One clinic per claim: a batch commits midway (before the
+        provider call), which releases the locks of everything claimed with it."""
         self.env.flush_all()
+        due = SQL(
+            """state = 'queued' AND scheduled_at <= %(now)s
+               AND NOT (company_id = ANY(%(excluded)s))""",
+            now=now,
+            excluded=list(exclude_company_ids),
+        )
         self.env.cr.execute(
             SQL(
                 """
                 SELECT id FROM clinic_sms_message
-                 WHERE state = 'queued' AND scheduled_at <= %(now)s
-                   AND NOT (company_id = ANY(%(excluded)s))
+                 WHERE %(due)s
+                   AND company_id = (SELECT company_id FROM clinic_sms_message
+                                      WHERE %(due)s ORDER BY scheduled_at, id LIMIT 1)
                  ORDER BY scheduled_at, id
                  LIMIT %(limit)s
                    FOR UPDATE SKIP LOCKED
                 """,
-                now=now,
+                due=due,
                 limit=limit,
-                excluded=list(exclude_company_ids),
             )
         )
         return self.browse([row[0] for row in self.env.cr.fetchall()])
@@ -295,17 +309,26 @@ class ClinicSmsMessage(models.Model):
 
         With ``commit`` (the cron), each batch is committed on its own so a crash
         loses nothing done before and repeats nothing (rows in flight stay
-        ``sending`` and are never sent again automatically)."""
+        ``sending`` and are never sent again automatically). A concurrency
+        conflict with another worker before the provider call rolls the batch
+        back to the queue and tries again."""
         now = now or fields.Datetime.now()
         short_companies = set()
-        processed = 0
+        processed = conflicts = 0
         while True:
-            messages = self._claim_due_messages(now, batch_size, short_companies)
-            if not messages:
-                break
-            for company, company_messages in messages.grouped("company_id").items():
-                if not company_messages._dispatch_batch(now, commit=commit):
-                    short_companies.add(company.id)
+            try:
+                messages = self._claim_due_messages(now, batch_size, short_companies)
+                if not messages:
+                    break
+                if not messages._dispatch_batch(now, commit=commit):
+                    short_companies.add(messages.company_id.id)
+            except PG_CONCURRENCY_EXCEPTIONS_TO_RETRY:
+                conflicts += 1
+                if not commit or conflicts > MAX_CONFLICTS:
+                    raise
+                self.env.cr.rollback()
+                time.sleep(random.uniform(0.01, 0.05 * conflicts))
+                continue
             processed += len(messages)
             if commit:
                 remaining = self.search_count(
@@ -352,8 +375,27 @@ class ClinicSmsMessage(models.Model):
         for start in range(0, len(paid), provider.batch_size):
             chunk = paid[start : start + provider.batch_size]
             results.update(provider._send_batch(chunk))
-        paid._apply_results(results, now)
+        if commit:
+            paid._record_results(results, now)
+        else:
+            paid._apply_results(results, now)
         return not unpaid
+
+    def _record_results(self, results, now):
+        """Persist what the provider answered, in a fresh transaction retried on
+        concurrency conflicts: the answer is in memory and must not be lost
+        (nothing was written since the 'sending' commit, so a rollback only
+        drops the stale snapshot)."""
+        for attempt in range(1, MAX_CONFLICTS + 1):
+            self.env.cr.rollback()
+            try:
+                self.browse(self.ids)._apply_results(results, now)
+                self.env["ir.cron"]._commit_progress(0)
+                return
+            except PG_CONCURRENCY_EXCEPTIONS_TO_RETRY:
+                if attempt == MAX_CONFLICTS:
+                    raise
+                time.sleep(random.uniform(0.01, 0.05 * attempt))
 
     def _check_sendable(self, now):
         """Skip or cancel what must not go out any more; return the rest."""
@@ -452,9 +494,12 @@ class ClinicSmsMessage(models.Model):
         """Count units; fail the messages above the clinic's maximum parts."""
         too_long = self.browse()
         for message in self.filtered(lambda m: m.state == "queued"):
-            info = segments.count(
-                message.body or "", smart=company.clinic_sms_smart_encoding
-            )
+            if not (message.body or "").strip():
+                message._set_state(
+                    "failed", "render_error", self.env._("The message has no text.")
+                )
+                continue
+            info = segments.count(message.body, smart=company.clinic_sms_smart_encoding)
             message.write(
                 {"body": info.text, "units": info.parts, "encoding": info.encoding}
             )
@@ -541,7 +586,7 @@ class ClinicSmsMessage(models.Model):
             if not event.get("status"):
                 raise ValueError("Unknown delivery status.")
             key = "reference" if event.get("reference") else "provider_message_id"
-            if not event.get(key):
+            if not isinstance(event.get(key), str) or not event[key]:
                 raise ValueError("A delivery report must name its message.")
             message = self.search(
                 [("provider_id", "=", provider.id), (key, "=", event[key])], limit=1

@@ -465,8 +465,13 @@ class ClinicSmsProvider(models.Model):
         )
         events = []
         for report in reports:
-            if not isinstance(report, dict):
-                raise ValueError("A delivery report must be an object.")  # noqa: TRY004
+            if not isinstance(report, dict) or not all(
+                isinstance(report.get(key), str | None)
+                for key in ("reference", "status")
+            ):
+                raise ValueError(
+                    "A delivery report must be an object with text values."
+                )
             status, refund = GENERIC_DLR.get(report.get("status"), (None, False))
             events.append(
                 {

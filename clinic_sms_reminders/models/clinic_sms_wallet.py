@@ -41,21 +41,25 @@ class ClinicSmsWallet(models.Model):
 
     @api.model
     def _ensure_for_companies(self, companies):
-        """Create the missing wallets (safe under concurrency: ON CONFLICT)."""
-        if companies:
-            self.env.cr.execute(
-                """
-                INSERT INTO clinic_sms_wallet
-                    (company_id, balance, create_uid, create_date, write_uid,
-                     write_date)
-                SELECT c.id, 0, %(uid)s, now() at time zone 'UTC',
-                       %(uid)s, now() at time zone 'UTC'
-                  FROM res_company c
-                 WHERE c.id = ANY(%(ids)s)
-                ON CONFLICT (company_id) DO NOTHING
-                """,
-                {"ids": companies.ids, "uid": self.env.uid},
-            )
+        """{company id: wallet}, creating the missing wallets (safe under
+        concurrency: ON CONFLICT). Existing wallets are not touched: an upsert
+        would conflict with a concurrent balance update."""
+        wallets = self._get_for_companies(companies)
+        missing = companies.filtered(lambda company: not wallets[company.id])
+        if not missing:
+            return wallets
+        self.env.cr.execute(
+            """
+            INSERT INTO clinic_sms_wallet
+                (company_id, balance, create_uid, create_date, write_uid, write_date)
+            SELECT c.id, 0, %(uid)s, now() at time zone 'UTC',
+                   %(uid)s, now() at time zone 'UTC'
+              FROM res_company c
+             WHERE c.id = ANY(%(ids)s)
+            ON CONFLICT (company_id) DO NOTHING
+            """,
+            {"ids": missing.ids, "uid": self.env.uid},
+        )
         return self._get_for_companies(companies)
 
     @api.model

@@ -258,7 +258,14 @@ class TestWebhooks(DeliveryCase):
             with self.assertRaises(ValueError):
                 self.kannel._webhook_dlr(self._data(params))
         generic = self.kannel.copy({"http_flavor": "json"})
-        for body in (b"\xff\xfe", b"[1, 2]", b'{"reports": 3}', b'{"reports": ["x"]}'):
+        for body in (
+            b"\xff\xfe",
+            b"[1, 2]",
+            b'{"reports": 3}',
+            b'{"reports": ["x"]}',
+            b'{"reports": [{"reference": "r1", "status": ["delivered"]}]}',
+            b'{"reports": [{"reference": {"a": 1}, "status": "delivered"}]}',
+        ):
             with self.assertRaises(ValueError):
                 generic._webhook_dlr(self._data({}, body=body))
         self.assertEqual(message.state, "sent")
@@ -433,3 +440,22 @@ class TestIapAndSecrets(DeliveryCase):
         with self.assertRaises(AccessError):
             self.kannel.with_user(reception).read(["webhook_secret"])
         self.assertEqual(self.kannel.with_user(manager).password, "kannel-pass")
+
+
+class TestEmptyText(DeliveryCase):
+    def test_empty_text_never_sent(self):
+        """R-7.4 R-6.1: a message without text fails with a reason and costs nothing."""
+        message = self.env["clinic.sms.message"].create(
+            {
+                "kind": "private",
+                "company_id": self.company.id,
+                "partner_id": self.patient.id,
+                "phone": "+33612345678",
+                "idempotency_key": "empty-text",
+                "body": "  ",
+            }
+        )
+        calls = self._send(message, [FakeResponse()])
+        self.assertFalse(calls)
+        self.assertEqual((message.state, message.reason), ("failed", "render_error"))
+        self.assertEqual(self.wallet.balance, 100)

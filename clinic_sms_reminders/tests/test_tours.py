@@ -12,6 +12,10 @@ class TestTours(HttpCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
+        # the tours read English labels; the test database may have been
+        # created in French only
+        cls.env["res.lang"]._activate_lang("en_US")
+        cls.env.ref("base.user_admin").lang = "en_US"
         cls.company = cls.env.ref("base.main_company")
         cls.receptionist = new_test_user(
             cls.env,
@@ -21,6 +25,7 @@ class TestTours(HttpCase):
             company_id=cls.company.id,
             company_ids=[(6, 0, cls.company.ids)],
             tz="Europe/Paris",
+            lang="en_US",
         )
         cls.manager = new_test_user(
             cls.env,
@@ -30,6 +35,7 @@ class TestTours(HttpCase):
             company_id=cls.company.id,
             company_ids=[(6, 0, cls.company.ids)],
             tz="Europe/Paris",
+            lang="en_US",
         )
         country = cls.env.ref("base.fr")
         cls.patient = cls.env["res.partner"].create(
