@@ -139,12 +139,7 @@ class ClinicSmsSendWizard(models.TransientModel):
         self.ensure_one()
         partners = self._recipients()
         numbers = [p.clinic_mobile for p in partners if p.clinic_mobile]
-        blacklisted = set(
-            self.env["phone.blacklist"]
-            .sudo()
-            .search([("number", "in", numbers)])
-            .mapped("number")
-        )
+        blacklisted = self.env["clinic.sms.message"]._blacklisted_numbers(numbers)
         seen, vals_list = set(), []
         company = self.company_id
         marketing = self.mode == "mass" or self.purpose == "marketing"
