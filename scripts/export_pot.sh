@@ -9,7 +9,7 @@ start_postgresql
 cd "$ROOT"
 DB=${CLINIC_I18N_DB:-clinic_sms_i18n}
 "${ODOO_BIN[@]}" -d "$DB" --addons-path="$ADDONS_PATH" -i clinic_sms_reminders -u clinic_sms_reminders \
-    --stop-after-init --log-level=warn
+    --stop-after-init --no-http --log-level=warn
 "${ODOO_BIN[@]}" --addons-path="$ADDONS_PATH" i18n export -d "$DB" clinic_sms_reminders
 "$PYTHON" - <<'PY'
 import polib

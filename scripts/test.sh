@@ -23,7 +23,7 @@ DB=${CLINIC_TEST_DB:-clinic_sms_test}
 echo "== fresh database $DB"
 dropdb --if-exists "$DB"
 "${ODOO_BIN[@]}" -d "$DB" --addons-path="$ADDONS_PATH" -i clinic_sms_reminders \
-    --with-demo --stop-after-init --log-level=warn --load-language=fr_FR
+    --with-demo --stop-after-init --no-http --log-level=warn --load-language=fr_FR
 
 echo "== tests"
 export CLINIC_ADDONS_PATH="$ADDONS_PATH"
