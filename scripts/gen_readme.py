@@ -37,6 +37,11 @@ database, runs ruff, pylint-odoo and the whole suite with pytest)::
     bash scripts/test.sh
 
 ``.ci/run`` runs exactly that test command.
+
+Benchmark against Odoo's ``calendar_sms`` on a fresh database (loopback
+stand-ins only; see ``benchmarks/README.md``)::
+
+    python3 benchmarks/run.py --n 20000
 """
 
 
