@@ -717,7 +717,7 @@ def database_exists(db):
             "-d",
             "postgres",
             "-c",
-            "SELECT 1 FROM pg_database WHERE datname = %s" % _sql_literal(db),
+            f"SELECT 1 FROM pg_database WHERE datname = {_sql_literal(db)}",
         ],
         capture_output=True,
         text=True,
@@ -746,12 +746,12 @@ def run_child(cmd, log_path, timeout, label):
         )
         try:
             code = proc.wait(timeout=timeout)
-        except subprocess.TimeoutExpired:
+        except subprocess.TimeoutExpired as error:
             os.killpg(proc.pid, signal.SIGKILL)
             proc.wait()
             raise RuntimeError(
                 f"{label}: timed out after {timeout:.0f} s (log: {log_path})"
-            )
+            ) from error
         except BaseException:
             os.killpg(proc.pid, signal.SIGKILL)
             proc.wait()
@@ -973,8 +973,8 @@ def main(argv=None):
                 from odoo.tools import config
 
                 shutil.rmtree(config.filestore(db), ignore_errors=True)
-            except Exception:  # noqa: BLE001
-                pass
+            except Exception as error:  # noqa: BLE001
+                print(f"  (filestore of {db} not removed: {error})")
         if snapshot_dir:
             shutil.rmtree(snapshot_dir, ignore_errors=True)
 
