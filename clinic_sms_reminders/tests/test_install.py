@@ -14,22 +14,12 @@ from pathlib import Path
 
 import pytest
 
-import odoo
+from .odoo_processes import addons_path
 
 ADDON = "clinic_sms_reminders"
 REPO = Path(__file__).resolve().parents[2]
 LOG_PROBLEM = re.compile(r"^\d{4}-\d\d-\d\d \S+ \d+ (ERROR|CRITICAL) ", re.MULTILINE)
 TIMEOUT = 600
-
-
-def _addons_path():
-    if os.environ.get("CLINIC_ADDONS_PATH"):
-        return os.environ["CLINIC_ADDONS_PATH"]
-    for path in odoo.__path__:
-        core = Path(path).resolve().parent / "addons"
-        if (core / "calendar" / "__manifest__.py").is_file():
-            return f"{core},{REPO}"
-    pytest.fail("Odoo's core addons folder was not found next to the odoo package")
 
 
 def _odoo(db, *args, stdin=None):
@@ -40,7 +30,7 @@ def _odoo(db, *args, stdin=None):
         *(["shell"] if stdin else []),
         "-d",
         db,
-        f"--addons-path={_addons_path()}",
+        f"--addons-path={addons_path()}",
         "--log-level=warn",
         "--http-interface=127.0.0.1",
         *args,

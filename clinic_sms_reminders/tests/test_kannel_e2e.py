@@ -22,8 +22,6 @@ from pathlib import Path
 
 import pytest
 
-import odoo
-
 from .kannel_harness import (
     KannelError,
     KannelStack,
@@ -31,6 +29,7 @@ from .kannel_harness import (
     normalize_number,
     wait_for,
 )
+from .odoo_processes import addons_path
 
 ADDON = "clinic_sms_reminders"
 REPO = Path(__file__).resolve().parents[2]
@@ -65,16 +64,6 @@ def _log_problems(text):
     return problems, retried
 
 
-def _addons_path():
-    if os.environ.get("CLINIC_ADDONS_PATH"):
-        return os.environ["CLINIC_ADDONS_PATH"]
-    for path in odoo.__path__:
-        core = Path(path).resolve().parent / "addons"
-        if (core / "calendar" / "__manifest__.py").is_file():
-            return f"{core},{REPO}"
-    pytest.fail("Odoo's core addons folder was not found next to the odoo package")
-
-
 def _odoo_command(db, *args):
     return [
         sys.executable,
@@ -82,7 +71,7 @@ def _odoo_command(db, *args):
         "odoo",
         "-d",
         db,
-        f"--addons-path={_addons_path()}",
+        f"--addons-path={addons_path()}",
         "--http-interface=127.0.0.1",
         *args,
     ]
