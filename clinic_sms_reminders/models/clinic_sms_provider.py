@@ -138,6 +138,14 @@ class ClinicSmsProvider(models.Model):
         "CHECK (timeout > 0)", "The timeout of a provider must be positive."
     )
 
+    def write(self, vals):
+        result = super().write(vals)
+        if "company_id" in vals:
+            # record rules are checked before a write only: check them again so
+            # that a provider cannot be handed to a clinic of others
+            self.check_access("write")
+        return result
+
     def _compute_message_count(self):
         counts = dict(
             self.env["clinic.sms.message"]._read_group(

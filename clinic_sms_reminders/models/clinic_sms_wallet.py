@@ -164,6 +164,9 @@ class ClinicSmsWallet(models.Model):
             raise AccessError(
                 self.env._("Only SMS managers can replenish the SMS wallet.")
             )
+        # a manager of one clinic never replenishes another clinic's wallet:
+        # the record rules decide, as for any write
+        self.check_access("write")
         if units <= 0:
             raise UserError(self.env._("Enter a positive number of units to add."))
         self.sudo()._add_units(units)

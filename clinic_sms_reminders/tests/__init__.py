@@ -1,3 +1,4 @@
+from . import test_access_matrix
 from . import test_campaigns
 from . import test_dashboard
 from . import test_delivery

@@ -1,2 +1,3 @@
 from . import clinic_sms_replenish_wizard
 from . import clinic_sms_send_wizard
+from . import clinic_sms_template_preview
