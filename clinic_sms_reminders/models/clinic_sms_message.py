@@ -9,6 +9,7 @@ from markupsafe import Markup
 from odoo import api, fields, models
 from odoo.service.model import PG_CONCURRENCY_EXCEPTIONS_TO_RETRY
 from odoo.tools import SQL, plaintext2html
+from odoo.tools.mail import generate_tracking_message_id
 
 from ..tools import segments
 
@@ -315,6 +316,7 @@ class ClinicSmsMessage(models.Model):
         now = now or fields.Datetime.now()
         short_companies = set()
         processed = conflicts = 0
+        remaining = None
         while True:
             try:
                 messages = self._claim_due_messages(now, batch_size, short_companies)
@@ -331,9 +333,15 @@ class ClinicSmsMessage(models.Model):
                 continue
             processed += len(messages)
             if commit:
-                remaining = self.search_count(
-                    [("state", "=", "queued"), ("scheduled_at", "<=", now)]
-                )
+                if remaining is None:
+                    # counted once: recounting after every batch would cost
+                    # O(backlog) each time; retries and other workers only
+                    # make this a progress estimate, which is all it is for
+                    remaining = self.search_count(
+                        [("state", "=", "queued"), ("scheduled_at", "<=", now)]
+                    )
+                else:
+                    remaining = max(remaining - len(messages), 0)
                 time_left = self.env["ir.cron"]._commit_progress(
                     len(messages), remaining=remaining
                 )
@@ -342,31 +350,46 @@ class ClinicSmsMessage(models.Model):
         return processed
 
     def _dispatch_batch(self, now, commit=False):
-        """Send messages of one company; False when the wallet ran short."""
+        """Send messages of one company; False when the wallet ran short.
+
+        Every per-message outcome (current number, rendered text, units, state)
+        is gathered in ``changes`` and written in a few set-wise statements
+        (:meth:`_write_rows`), not one ORM write per message."""
         company = self.company_id
         company.ensure_one()
         emails = self.filtered(lambda m: m.channel == "email")
         emails._send_emails(now)
-        sendable = (self - emails)._check_sendable(now)
-        sendable._render_missing_bodies()
-        sendable = sendable._check_length(company)
+        changes = {}
+        sendable = (self - emails)._check_sendable(now, changes)
+        sendable, units = sendable._prepare_texts(company, changes)
         provider = company._clinic_sms_get_provider()
         if sendable and not provider:
-            sendable._set_state("failed", "no_provider")
+            for message_id in sendable.ids:
+                changes[message_id].update(
+                    state="failed", reason="no_provider", reason_detail=False
+                )
+            self._write_rows(changes)
             return True
         wallet = (
             self.env["clinic.sms.wallet"]
             .sudo()
             ._ensure_for_companies(company)[company.id]
         )
-        paid_count = wallet._reserve_units(sendable.mapped("units"))
+        paid_count = wallet._reserve_units([units[i] for i in sendable.ids])
         wallet._check_low_balance()
         paid, unpaid = sendable[:paid_count], sendable[paid_count:]
-        unpaid.write({"reason": "insufficient_balance"})
+        for message_id in unpaid.ids:
+            changes[message_id]["reason"] = "insufficient_balance"
+        for message in paid:
+            changes[message.id].update(
+                state="sending",
+                reason=False,
+                provider_id=provider.id,
+                attempt_count=message.attempt_count + 1,
+            )
+        self._write_rows(changes)
         if not paid:
             return not unpaid
-        paid.write({"state": "sending", "reason": False, "provider_id": provider.id})
-        paid._increment_attempts()
         wallet._log_moves(paid, "debit")
         if commit:
             # From here on a crash leaves the rows 'sending': never sent twice.
@@ -397,40 +420,78 @@ class ClinicSmsMessage(models.Model):
                     raise
                 time.sleep(random.uniform(0.01, 0.05 * attempt))
 
-    def _check_sendable(self, now):
-        """Skip or cancel what must not go out any more; return the rest."""
-        skip = {}
-        for message in self.filtered("partner_id"):
-            # the number as it is now: the patient may have changed it
-            message.phone = message.partner_id.clinic_mobile or False
-        blacklisted = self._blacklisted_numbers([m.phone for m in self if m.phone])
+    def _write_rows(self, vals_by_id):
+        """Write different values on many messages at once: one UPDATE per set
+        of written columns instead of one ORM write per message (R-7.1).
+
+        ``vals_by_id`` maps message ids to plain column values (ids, strings,
+        numbers, datetimes; False is NULL), as the dispatcher computes them;
+        the cache and the fields computed from messages are invalidated."""
+        vals_by_id = {key: vals for key, vals in vals_by_id.items() if vals}
+        if not vals_by_id:
+            return
+        records = self.browse(list(vals_by_id))
+        fnames = {fname for vals in vals_by_id.values() for fname in vals}
+        records.flush_recordset()
+        records._write_multi(
+            [
+                {
+                    fname: None
+                    if value is False and self._fields[fname].type != "boolean"
+                    else value
+                    for fname, value in vals.items()
+                }
+                for vals in vals_by_id.values()
+            ]
+        )
+        records.invalidate_recordset([*fnames, "write_date", "write_uid"])
+        records.modified(fnames)
+
+    def _check_sendable(self, now, changes):
+        """Skip or cancel what must not go out any more; return the rest.
+
+        The number is the patient's as it is now (they may have changed it);
+        new numbers and the states of held-back messages go into ``changes``."""
+        phones = {}
+        for message in self:
+            phone = message.phone
+            if message.partner_id:
+                phone = message.partner_id.clinic_mobile or False
+                if phone != message.phone:
+                    changes.setdefault(message.id, {})["phone"] = phone
+            phones[message.id] = phone
+        blacklisted = self._blacklisted_numbers(
+            {phone for phone in phones.values() if phone}
+        )
+        sendable_ids = []
         for message in self:
             partner = message.partner_id
+            phone = phones[message.id]
+            state = "cancelled"
             reason = message._appointment_block_reason(now)
+            if not reason:
+                state = "skipped"
+                if not phone:
+                    reason = (
+                        "no_mobile"
+                        if partner and partner.clinic_mobile_error in (False, "missing")
+                        else "invalid_number"
+                    )
+                elif phone in blacklisted and message.purpose != "essential":
+                    reason = "blacklisted"
+                elif (
+                    partner
+                    and message.purpose in CONSENT_FIELD
+                    and not partner[CONSENT_FIELD[message.purpose]]
+                ):
+                    reason = "no_consent"
             if reason:
-                skip.setdefault(("cancelled", reason), []).append(message.id)
-                continue
-            if not message.phone:
-                code = (
-                    "no_mobile"
-                    if partner and partner.clinic_mobile_error in (False, "missing")
-                    else "invalid_number"
+                changes.setdefault(message.id, {}).update(
+                    state=state, reason=reason, reason_detail=False
                 )
-                skip.setdefault(("skipped", code), []).append(message.id)
-            elif message.phone in blacklisted and message.purpose != "essential":
-                skip.setdefault(("skipped", "blacklisted"), []).append(message.id)
-            elif (
-                partner
-                and message.purpose in CONSENT_FIELD
-                and not partner[CONSENT_FIELD[message.purpose]]
-            ):
-                skip.setdefault(("skipped", "no_consent"), []).append(message.id)
-        blocked = self.browse()
-        for (state, reason), ids in skip.items():
-            messages = self.browse(ids)
-            messages._set_state(state, reason)
-            blocked |= messages
-        return self - blocked
+            else:
+                sendable_ids.append(message.id)
+        return self.browse(sendable_ids)
 
     def _send_emails(self, now):
         """Recall campaigns by email: same text, through Odoo's mail queue; no
@@ -492,39 +553,37 @@ class ClinicSmsMessage(models.Model):
             return "appointment_status"
         return False
 
-    def _render_missing_bodies(self):
-        for message in self.filtered(lambda m: not m.body and m.template_id):
-            try:
-                message.body = message.template_id._render_for(message)
-            except ValueError as error:
-                message._set_state("failed", "render_error", str(error))
-
-    def _check_length(self, company):
-        """Count units; fail the messages above the clinic's maximum parts."""
-        too_long = self.browse()
-        for message in self.filtered(lambda m: m.state == "queued"):
-            if not (message.body or "").strip():
-                message._set_state(
-                    "failed", "render_error", self.env._("The message has no text.")
+    def _prepare_texts(self, company, changes):
+        """Render the missing texts (grouped per template and language), count
+        their units, and fail the messages without text or above the clinic's
+        maximum parts. Returns the messages left and {message id: units}; the
+        texts and outcomes go into ``changes``."""
+        rendered = self.env["clinic.sms.template"]._render_messages(
+            self.filtered(lambda m: not m.body and m.template_id)
+        )
+        smart = company.clinic_sms_smart_encoding
+        max_parts = company.clinic_sms_max_parts
+        no_text = self.env._("The message has no text.")
+        ready_ids, units = [], {}
+        for message in self:
+            vals = changes.setdefault(message.id, {})
+            text = rendered.get(message.id, message.body)
+            problem = text if isinstance(text, ValueError) else None
+            if problem is None and not (text or "").strip():
+                problem = no_text
+            if problem is not None:
+                vals.update(
+                    state="failed", reason="render_error", reason_detail=str(problem)
                 )
                 continue
-            info = segments.count(message.body, smart=company.clinic_sms_smart_encoding)
-            message.write(
-                {"body": info.text, "units": info.parts, "encoding": info.encoding}
-            )
-            if info.parts > company.clinic_sms_max_parts:
-                too_long |= message
-        too_long._set_state("failed", "too_long")
-        return self.filtered(lambda m: m.state == "queued")
-
-    def _increment_attempts(self):
-        self.flush_recordset()
-        self.env.cr.execute(
-            "UPDATE clinic_sms_message SET attempt_count = attempt_count + 1"
-            " WHERE id = ANY(%s)",
-            [self.ids],
-        )
-        self.invalidate_recordset(["attempt_count"])
+            info = segments.count(text, smart=smart)
+            vals.update(body=info.text, units=info.parts, encoding=info.encoding)
+            if info.parts > max_parts:
+                vals.update(state="failed", reason="too_long", reason_detail=False)
+                continue
+            ready_ids.append(message.id)
+            units[message.id] = info.parts
+        return self.browse(ready_ids), units
 
     def _set_state(self, state, reason=False, detail=False):
         if self:
@@ -533,13 +592,12 @@ class ClinicSmsMessage(models.Model):
     def _apply_results(self, results, now):
         """Record what the provider said: sent, retried later with back-off, or
         failed; refund what never left; log the sent ones on the chatter."""
-        refund = self.browse()
+        refund_ids = []
+        changes = {}
         provider = self.provider_id[:1]
+        no_answer = self.env._("The provider gave no answer for this message.")
         for message in self:
-            result = results.get(message.id) or {
-                "state": "retry",
-                "reason": self.env._("The provider gave no answer for this message."),
-            }
+            result = results.get(message.id) or {"state": "retry", "reason": no_answer}
             outcome = result["state"]
             vals = {"provider_message_id": result.get("provider_message_id") or False}
             if outcome in ("sent", "delivered"):
@@ -555,19 +613,21 @@ class ClinicSmsMessage(models.Model):
                     state="queued",
                     scheduled_at=now + retry_delay(message.attempt_count),
                     reason="provider_temporary",
-                    reason_detail=result.get("reason"),
+                    reason_detail=result.get("reason") or False,
                 )
-                refund |= message
+                refund_ids.append(message.id)
             else:
                 vals.update(
                     state="failed",
                     reason="provider_temporary"
                     if outcome == "retry"
                     else "provider_rejected",
-                    reason_detail=result.get("reason"),
+                    reason_detail=result.get("reason") or False,
                 )
-                refund |= message
-            message.write(vals)
+                refund_ids.append(message.id)
+            changes[message.id] = vals
+        self._write_rows(changes)
+        refund = self.browse(refund_ids)
         self._refund(refund)
         (self - refund)._log_on_chatter()
 
@@ -634,17 +694,58 @@ class ClinicSmsMessage(models.Model):
         return matched
 
     def _log_on_chatter(self):
-        """Case note on each recipient with template name and date (R-5.7)."""
-        bodies = {}
+        """Case note on each recipient with template name and date (R-5.7).
+
+        The notes are what ``mail.thread._message_log_batch`` writes (internal
+        note, author the current user), in one INSERT for the whole batch: the
+        HTML is built from escaped parts (``Markup``), so it needs no
+        sanitising, and one ORM create per note would cost more than sending."""
+        notes = {}
+        kinds = dict(self._fields["kind"]._description_selection(self.env))
+        title = self.env._("SMS sent")
         for message in self.filtered("partner_id"):
-            bodies.setdefault(message.partner_id.id, Markup(""))
-            bodies[message.partner_id.id] += Markup(
+            notes.setdefault(message.partner_id.id, Markup(""))
+            notes[message.partner_id.id] += Markup(
                 "<p><b>%s</b> (%s, %s)</p><p>%s</p>"
             ) % (
-                self.env._("SMS sent"),
-                message.template_id.name or dict(MESSAGE_KINDS)[message.kind],
+                title,
+                message.template_id.name or kinds.get(message.kind, ""),
                 fields.Datetime.to_string(message.sent_at),
                 message.body,
             )
-        if bodies:
-            self.env["res.partner"].browse(bodies).sudo()._message_log_batch(bodies)
+        if not notes:
+            return
+        partners = self.env["res.partner"].browse(notes)
+        author_id, email_from = partners._message_compute_author()
+        reply_to = self.env["mail.thread"]._notify_get_reply_to(
+            default=email_from, author_id=author_id
+        )[False]
+        now = fields.Datetime.now()
+        self.env["mail.message"].flush_model()
+        self.env.cr.execute(
+            SQL(
+                """
+                INSERT INTO mail_message (
+                    model, res_id, body, message_type, subtype_id, is_internal,
+                    author_id, email_from, reply_to, message_id,
+                    email_add_signature, date,
+                    create_uid, create_date, write_uid, write_date)
+                SELECT 'res.partner', note.res_id, note.body, 'notification',
+                       %(subtype)s, TRUE, %(author)s, %(email_from)s, %(reply_to)s,
+                       %(message_id)s, FALSE, %(now)s, %(uid)s, %(now)s, %(uid)s,
+                       %(now)s
+                  FROM unnest(%(res_ids)s::int[], %(bodies)s::text[])
+                       AS note(res_id, body)
+                """,
+                subtype=self.env["ir.model.data"]._xmlid_to_res_id("mail.mt_note"),
+                author=author_id or None,
+                email_from=email_from or None,
+                reply_to=reply_to or None,
+                message_id=generate_tracking_message_id("message-notify"),
+                now=now,
+                uid=self.env.uid,
+                res_ids=list(notes),
+                bodies=[str(body) for body in notes.values()],
+            )
+        )
+        partners.invalidate_recordset(["message_ids"])

@@ -1,3 +1,6 @@
+import functools
+
+import pytz
 from babel.dates import format_date, format_time
 
 from odoo import api, fields, models
@@ -6,6 +9,29 @@ from odoo.tools.misc import babel_locale_parse
 
 from ..tools import placeholders, segments
 from .clinic_sms_message import MESSAGE_KINDS
+
+
+@functools.lru_cache(maxsize=64)
+def _locale(lang):
+    return babel_locale_parse(lang)
+
+
+@functools.lru_cache(maxsize=4096)
+def _format_start(start, tz_name, lang):
+    """(date, time) of an appointment start (naive UTC) in the patient's time
+    zone and language: appointments share a few slots, so a batch formats
+    each slot once."""
+    try:
+        zone = pytz.timezone(tz_name)
+    except pytz.UnknownTimeZoneError:
+        zone = pytz.utc
+    local = pytz.utc.localize(start).astimezone(zone)
+    locale = _locale(lang)
+    return (
+        format_date(local, format="short", locale=locale),
+        format_time(local, format="short", locale=locale),
+    )
+
 
 # Texts that are not about a booked appointment always end with how to opt out.
 MARKETING_KINDS = ("recall", "birthday", "mass")
@@ -162,6 +188,41 @@ class ClinicSmsTemplate(models.Model):
             marketing=message.purpose == "marketing" or message.kind in MARKETING_KINDS,
         )
 
+    @api.model
+    def _render_messages(self, messages):
+        """{message id: text, or the ValueError that prevented it} for
+        ``messages`` (clinic.sms.message), in each patient's language; one
+        template environment per template and language, not per message."""
+        result = {}
+        limits = self._placeholder_limits()
+        default_lang = self.env.lang or "en_US"
+
+        def key(message):
+            return (
+                message.template_id,
+                message.partner_id.lang or default_lang,
+                message.company_id,
+                message.purpose == "marketing" or message.kind in MARKETING_KINDS,
+            )
+
+        for (template, lang, company, marketing), group in messages.grouped(
+            key
+        ).items():
+            template = template.with_context(lang=lang)
+            body = template.body or ""
+            mention = template._opt_out_mention(company) if marketing else ""
+            for message in group:
+                try:
+                    values = template._placeholder_values(
+                        message.partner_id, message.appointment_id, company
+                    )
+                    text = placeholders.render(body, values, limits)
+                except ValueError as error:
+                    result[message.id] = error
+                    continue
+                result[message.id] = f"{text} {mention}" if marketing else text
+        return result
+
     def _units(self, text, company):
         """Message units (SMS parts) ``text`` costs for ``company``."""
         return segments.count(text or "", smart=company.clinic_sms_smart_encoding).parts
@@ -208,7 +269,8 @@ class ClinicSmsTemplate(models.Model):
     def _placeholder_values(self, partner, event, company):
         """Values of the placeholders, formatted in the patient's language and
         time zone (R-2.7); integrators extend this dict."""
-        locale = babel_locale_parse(self.env.lang or "en_US")
+        lang = self.env.lang or "en_US"
+        locale = _locale(lang)
         tz = partner.tz or company.clinic_sms_tz or "UTC"
         values = {
             "patient_name": partner.name or "",
@@ -219,12 +281,10 @@ class ClinicSmsTemplate(models.Model):
             "booking_link": company.website or "",
         }
         if event:
-            start = fields.Datetime.context_timestamp(
-                event.with_context(tz=tz), event.start
-            )
+            date, time = _format_start(event.start, tz, lang)
             values.update(
-                date=format_date(start, format="short", locale=locale),
-                time=format_time(start, format="short", locale=locale),
+                date=date,
+                time=time,
                 practitioner=event.clinic_practitioner_id.name or "",
                 office=event.clinic_office or "",
                 service=", ".join(event.clinic_service_ids.mapped("name")),

@@ -89,3 +89,36 @@ class TestEndToEnd(ClinicSmsCase):
             (event | plain)._do_sms_reminder(alarm)
         called_on = [call.args[0] for call in sms_send.call_args_list]
         self.assertEqual(called_on, [plain])
+
+    def test_case_notes_are_escaped_internal_notes(self):
+        """R-5.7 R-7.1: the case notes written set-wise by the dispatcher are
+        what Odoo's own logging writes (internal note, author the sending user,
+        visible on the patient at once), one per patient and batch, and the
+        text a patient's name or a template brings in is shown, never run."""
+        self.patient.name = "<script>alert(1)</script> Doe"
+        self.template.body = "Hi {patient_name} <b>bold</b> & {date}"
+        self.company.clinic_sms_group_gap_hours = 0
+        event = self._appointment()
+        second = self._appointment(
+            start=self.start + timedelta(hours=1),
+            stop=self.start + timedelta(hours=1, minutes=30),
+        )
+        messages = self._messages(event) | self._messages(second)
+        self.assertEqual(len(messages), 2)
+        notes_before = self.patient.message_ids
+        self._dispatch(max(messages.mapped("scheduled_at")))
+        self.assertEqual(set(messages.mapped("state")), {"delivered"})
+        note = self.patient.message_ids - notes_before
+        self.assertEqual(len(note), 1, "one note per patient and batch")
+        self.assertEqual(note.subtype_id, self.env.ref("mail.mt_note"))
+        self.assertEqual(note.message_type, "notification")
+        self.assertTrue(note.is_internal)
+        self.assertEqual(note.author_id, self.env.user.partner_id)
+        self.assertEqual(note.model, "res.partner")
+        body = str(note.body)
+        self.assertEqual(body.count("Test reminder"), 2)
+        self.assertIn("&lt;script&gt;alert(1)&lt;/script&gt;", body)
+        self.assertIn("&lt;b&gt;bold&lt;/b&gt; &amp;", body)
+        self.assertNotIn("<script>", body)
+        # the name is cut at its 25 characters (R-3.2), kept literally
+        self.assertIn("Hi <script>alert(1)</script> <b>bold</b> &", messages[0].body)

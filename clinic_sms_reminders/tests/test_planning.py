@@ -1,4 +1,7 @@
 from datetime import timedelta
+from unittest.mock import patch
+
+from odoo.addons.clinic_sms_reminders.models import clinic_sms_rule
 
 from .common import ClinicSmsCase
 
@@ -50,18 +53,63 @@ class TestPlanningQueries(ClinicSmsCase):
         self.assertEqual(small, large)
         self.assertLessEqual(large, 6)
 
+    def test_planning_in_steps_of_patients(self):
+        """R-7.1 R-2.5: the planner works through the patients in steps of
+        bounded size (flat memory); every patient is planned once and a
+        patient's close appointments are still grouped into one reminder."""
+        self.rule._plan_reminders()
+        events = self._create_unplanned(5)
+        self.rule.active = False
+        later = self.env["calendar.event"].create(
+            [
+                {
+                    "name": "Follow-up",
+                    "start": event.start + timedelta(minutes=45),
+                    "stop": event.start + timedelta(minutes=75),
+                    "clinic_patient_id": event.clinic_patient_id.id,
+                    "clinic_company_id": self.company.id,
+                }
+                for event in events[0] | events[3]
+            ]
+        )
+        self.rule.active = True
+        steps = []
+        candidates = type(self.rule)._plan_candidates
+
+        def spy(rule, *args):
+            rows = candidates(rule, *args)
+            steps.append({row[4] for row in rows})
+            return rows
+
+        with (
+            patch.object(clinic_sms_rule, "PLANNING_CHUNK", 2),
+            patch.object(type(self.rule), "_plan_candidates", spy),
+        ):
+            planned = self.rule._plan_reminders()
+        self.assertEqual(planned, 5)
+        self.assertEqual([len(patients) for patients in steps], [2, 2, 1])
+        self.assertEqual(set().union(*steps), set(events.clinic_patient_id.ids))
+        messages = self._messages().filtered(lambda m: m.rule_id == self.rule)
+        self.assertEqual(messages.appointment_id & (events | later), events)
+        self.assertEqual(
+            len(messages.filtered(lambda m: m.appointment_id in events)), 5
+        )
+
     def test_dispatch_queries_bounded(self):
-        """R-7.1: dispatching a batch costs a bounded number of queries."""
-        self._create_unplanned(10)
+        """R-7.1: dispatching a batch costs the same number of queries for 5 or
+        60 messages: outcomes are written set-wise and the case notes in one
+        INSERT, never per message."""
+        self.wallet.sudo()._add_units(1000)  # no low-balance alert midway
+        self._create_unplanned(3)
         self.rule._plan_reminders()
-        small, _ = self._count_queries(
-            lambda: self._dispatch(self.start - timedelta(hours=1))
-        )
-        self._create_unplanned(60)
-        self.rule._plan_reminders()
-        large, sent = self._count_queries(
-            lambda: self._dispatch(self.start - timedelta(hours=1))
-        )
-        self.assertEqual(sent, 60)
-        # a few queries per batch, not per message
-        self.assertLess(large - small, 30, f"{small} queries for 10, {large} for 60")
+        self._dispatch(self.start - timedelta(hours=1))  # warm the caches
+        counts = {}
+        for size in (5, 60):
+            self._create_unplanned(size)
+            self.rule._plan_reminders()
+            counts[size], sent = self._count_queries(
+                lambda: self._dispatch(self.start - timedelta(hours=1))
+            )
+            self.assertEqual(sent, size)
+        self.assertEqual(counts[60], counts[5])
+        self.assertLessEqual(counts[60], 20, counts)
