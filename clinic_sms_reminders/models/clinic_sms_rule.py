@@ -9,6 +9,9 @@ from ..tools import grouping, quiet_hours
 # Reminders are planned this long before they are due, so they are visible in the
 # history and a short outage of the planner loses nothing.
 PLANNING_HORIZON = timedelta(days=2)
+# Patients planned per step: memory stays flat whatever the number of
+# appointments (a step holds its candidate rows and one INSERT statement).
+PLANNING_CHUNK = 5000
 
 
 class ClinicSmsRule(models.Model):
@@ -132,8 +135,16 @@ class ClinicSmsRule(models.Model):
         self.env.flush_all()
         planned = 0
         for rule in self:
-            rows = rule._plan_candidates(now, events)
-            planned += rule._insert_planned(rows, now)
+            after = 0
+            while True:
+                rows = rule._plan_candidates(now, events, after, PLANNING_CHUNK)
+                if not rows:
+                    break
+                planned += rule._insert_planned(rows, now)
+                patients = {row[4] for row in rows}
+                if len(patients) < PLANNING_CHUNK:
+                    break
+                after = max(patients)
         return planned
 
     def _key_sql(self):
@@ -144,9 +155,11 @@ class ClinicSmsRule(models.Model):
             key = SQL("concat(%s, ':', to_char(e.start, 'YYYYMMDDHH24MISS'))", key)
         return key
 
-    def _plan_candidates(self, now, events):
-        """Every appointment the rule applies to in the planning window, with
-        whether its reminder already exists."""
+    def _plan_candidates(self, now, events, after=0, limit=PLANNING_CHUNK):
+        """The appointments the rule applies to in the planning window, with
+        whether their reminder already exists, for the next ``limit`` patients
+        whose id is above ``after`` (a patient's appointments are never split
+        between two steps: grouping needs them together)."""
         self.ensure_one()
         company = self.company_id
         conditions = [
@@ -179,9 +192,17 @@ class ClinicSmsRule(models.Model):
                 SQL("e.clinic_practitioner_id = ANY(%s)", self.practitioner_ids.ids)
             )
         key = self._key_sql()
+        where = SQL(" AND ").join(conditions)
         self.env.cr.execute(
             SQL(
                 """
+                WITH step AS (
+                    SELECT DISTINCT e.clinic_patient_id AS id
+                      FROM calendar_event e
+                     WHERE %(where)s AND e.clinic_patient_id > %(after)s
+                     ORDER BY 1
+                     LIMIT %(limit)s
+                )
                 SELECT e.id, e.start, e.stop, e.create_date, e.clinic_patient_id,
                        p.clinic_mobile,
                        COALESCE(NULLIF(p.tz, ''), %(company_tz)s), %(key)s,
@@ -189,12 +210,15 @@ class ClinicSmsRule(models.Model):
                                 WHERE m.idempotency_key = %(key)s
                                   AND m.state != 'cancelled')
                   FROM calendar_event e
+                  JOIN step ON step.id = e.clinic_patient_id
                   JOIN res_partner p ON p.id = e.clinic_patient_id
                  WHERE %(where)s
                 """,
                 company_tz=company.clinic_sms_tz or "UTC",
                 key=key,
-                where=SQL(" AND ").join(conditions),
+                where=where,
+                after=after,
+                limit=limit,
             )
         )
         return self.env.cr.fetchall()
