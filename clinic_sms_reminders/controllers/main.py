@@ -49,7 +49,7 @@ class ClinicSmsWebhook(http.Controller):
         if not provider or not provider.active or provider.provider_type != "http":
             return request.make_response("Unknown provider", status=404)
         try:
-            params = httprequest.values
+            params = provider._webhook_params(httprequest)
             data = {
                 "url": provider._callback_url(kind)
                 + (

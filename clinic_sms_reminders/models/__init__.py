@@ -16,3 +16,4 @@ from . import calendar_event
 from . import clinic_sms_inbound
 from . import product_template
 from . import clinic_sms_dashboard
+from . import ir_http

@@ -417,6 +417,17 @@ class ClinicSmsProvider(models.Model):
     # Webhooks: delivery reports and replies (R-7.5, R-7.6)
     # ------------------------------------------------------------------
 
+    def _webhook_params(self, httprequest):
+        """The parameters of a webhook call, limited to what its signature
+        covers: generic gateways sign the body only, so the query string of
+        their calls is ignored (it could be changed without breaking the
+        signature); Twilio signs the whole URL, Kannel names its message in
+        the query string (R-7.5)."""
+        self.ensure_one()
+        if self.http_flavor in ("json", "form"):
+            return httprequest.form
+        return httprequest.values
+
     def _webhook_verify(self, kind, data):
         """Constant-time check of the caller: signature or shared secret."""
         self.ensure_one()
@@ -439,7 +450,7 @@ class ClinicSmsProvider(models.Model):
             )
         timestamp = headers.get("X-Clinic-Timestamp", "")
         if (
-            not timestamp.isdigit()
+            not (timestamp.isascii() and timestamp.isdigit())
             or abs(time.time() - int(timestamp)) > SIGNATURE_MAX_AGE
         ):
             return False

@@ -4,6 +4,7 @@ from . import test_dashboard
 from . import test_delivery
 from . import test_end_to_end
 from . import test_grouping
+from . import test_hostile_input
 from . import test_i18n
 from . import test_lifecycle
 from . import test_menus
