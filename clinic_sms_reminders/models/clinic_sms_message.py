@@ -215,6 +215,15 @@ class ClinicSmsMessage(models.Model):
     _reference_unique = models.UniqueIndex("(reference)")
     _due_index = models.Index("(scheduled_at, id) WHERE state = 'queued'")
 
+    def write(self, vals):
+        result = super().write(vals)
+        if "company_id" in vals:
+            # record rules are checked before a write only: check them again so
+            # that a message cannot be sent through, and billed to, a clinic
+            # of others
+            self.check_access("write")
+        return result
+
     @api.depends("kind", "partner_id")
     def _compute_display_name(self):
         kinds = dict(self._fields["kind"]._description_selection(self.env))
@@ -665,6 +674,10 @@ class ClinicSmsMessage(models.Model):
             matched += 1
             status = event["status"]
             if message.state not in ("sending", "sent", "delivered"):
+                continue
+            if message.state == "delivered" and status != "delivered":
+                # the phone has it: a late or forged failure report never
+                # turns it into a failure, nor refunds it
                 continue
             if status == "sent":
                 if message.state == "sending":

@@ -9,7 +9,6 @@ reads, sends, previews, replenishes or configures anything of clinic B.
 import base64
 import json
 import time
-import unittest
 
 from odoo.exceptions import AccessError
 from odoo.tests import Form, HttpCase, new_test_user, tagged
@@ -267,15 +266,10 @@ class TestAccessMatrix(AccessCase):
                 self.message.with_user(self.users[profile]).unlink()
         self.assertTrue(self.message.exists())
 
-    @unittest.expectedFailure
     def test_message_cannot_be_moved_to_a_clinic_of_others(self):
         """R-8.2 R-6.1: an SMS user cannot move a queued message of their clinic
         to a clinic they do not belong to (it would be sent through, and billed
-        to, that clinic's provider and wallet).
-
-        Known bug, left to the owner of models/clinic_sms_message.py: record
-        rules are checked before a write only, and nothing checks the new
-        company_id, so the write below succeeds."""
+        to, that clinic's provider and wallet)."""
         other = self.env["res.company"].create({"name": "Clinic elsewhere"})
         with self.assertRaises(AccessError):
             self.message.with_user(self.users["sms_user"]).write(

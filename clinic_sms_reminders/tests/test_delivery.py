@@ -242,6 +242,21 @@ class TestWebhooks(DeliveryCase):
         self.assertEqual((other.state, other.reason), ("failed", "undelivered"))
         self.assertEqual(self.wallet.balance, balance - 1)
 
+    def test_failure_report_after_delivery_changes_nothing(self):
+        """R-7.5 R-6.3: a report only moves a message forward: a failure report
+        arriving after the delivery report (late, replayed or out of order)
+        neither fails the delivered message nor refunds its unit."""
+        balance = self.wallet.balance
+        message = self._sent_message()
+        self.kannel._webhook_dlr(self._kannel_dlr(message, 1))
+        self.assertEqual(message.state, "delivered")
+        for status in (16, 2):
+            self.assertEqual(
+                self.kannel._webhook_dlr(self._kannel_dlr(message, status)), 1
+            )
+            self.assertEqual((message.state, message.reason), ("delivered", False))
+        self.assertEqual(self.wallet.balance, balance - 1)
+
     def test_dlr_of_another_provider_changes_nothing(self):
         """R-7.5: a DLR through another clinic's provider matches nothing."""
         message = self._sent_message()
