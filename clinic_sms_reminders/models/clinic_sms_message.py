@@ -4,7 +4,7 @@ import time
 import uuid
 from datetime import timedelta
 
-from markupsafe import Markup
+from markupsafe import escape
 
 from odoo import api, fields, models
 from odoo.service.model import PG_CONCURRENCY_EXCEPTIONS_TO_RETRY
@@ -431,28 +431,49 @@ class ClinicSmsMessage(models.Model):
 
     def _write_rows(self, vals_by_id):
         """Write different values on many messages at once: one UPDATE per set
-        of written columns instead of one ORM write per message (R-7.1).
+        of written columns (``unnest`` of one array per column) instead of one
+        ORM write per message (R-7.1).
 
         ``vals_by_id`` maps message ids to plain column values (ids, strings,
         numbers, datetimes; False is NULL), as the dispatcher computes them;
         the cache and the fields computed from messages are invalidated."""
-        vals_by_id = {key: vals for key, vals in vals_by_id.items() if vals}
-        if not vals_by_id:
+        groups = {}
+        for message_id, vals in vals_by_id.items():
+            if vals:
+                groups.setdefault(tuple(sorted(vals)), []).append((message_id, vals))
+        if not groups:
             return
         records = self.browse(list(vals_by_id))
-        fnames = {fname for vals in vals_by_id.values() for fname in vals}
         records.flush_recordset()
-        records._write_multi(
-            [
-                {
-                    fname: None
-                    if value is False and self._fields[fname].type != "boolean"
-                    else value
-                    for fname, value in vals.items()
-                }
-                for vals in vals_by_id.values()
-            ]
-        )
+        fnames = set()
+        for columns, rows in groups.items():
+            fnames.update(columns)
+            arrays = [SQL("%s::int4[]", [message_id for message_id, _vals in rows])]
+            for column in columns:
+                field = self._fields[column]
+                null_if_false = field.type != "boolean"
+                values = [vals[column] for _id, vals in rows]
+                if null_if_false:
+                    values = [None if value is False else value for value in values]
+                arrays.append(SQL(f"%s::{field.column_type[1]}[]", values))
+            self.env.cr.execute(
+                SQL(
+                    """
+                    UPDATE clinic_sms_message AS m
+                       SET %(assignments)s, write_uid = %(uid)s, write_date = %(now)s
+                      FROM unnest(%(arrays)s) AS v(id, %(columns)s)
+                     WHERE m.id = v.id
+                    """,
+                    assignments=SQL(", ").join(
+                        SQL("%s = v.%s", SQL.identifier(c), SQL.identifier(c))
+                        for c in columns
+                    ),
+                    uid=self.env.uid,
+                    now=self.env.cr.now(),
+                    arrays=SQL(", ").join(arrays),
+                    columns=SQL(", ").join(SQL.identifier(c) for c in columns),
+                )
+            )
         records.invalidate_recordset([*fnames, "write_date", "write_uid"])
         records.modified(fnames)
 
@@ -711,20 +732,17 @@ class ClinicSmsMessage(models.Model):
 
         The notes are what ``mail.thread._message_log_batch`` writes (internal
         note, author the current user), in one INSERT for the whole batch: the
-        HTML is built from escaped parts (``Markup``), so it needs no
+        HTML is built from escaped parts (``markupsafe.escape``), so it needs no
         sanitising, and one ORM create per note would cost more than sending."""
         notes = {}
         kinds = dict(self._fields["kind"]._description_selection(self.env))
-        title = self.env._("SMS sent")
+        title = escape(self.env._("SMS sent"))
         for message in self.filtered("partner_id"):
-            notes.setdefault(message.partner_id.id, Markup(""))
-            notes[message.partner_id.id] += Markup(
-                "<p><b>%s</b> (%s, %s)</p><p>%s</p>"
-            ) % (
-                title,
-                message.template_id.name or kinds.get(message.kind, ""),
-                fields.Datetime.to_string(message.sent_at),
-                message.body,
+            name = escape(message.template_id.name or kinds.get(message.kind, ""))
+            sent_at = fields.Datetime.to_string(message.sent_at)
+            notes.setdefault(message.partner_id.id, []).append(
+                f"<p><b>{title}</b> ({name}, {sent_at})</p>"
+                f"<p>{escape(message.body or '')}</p>"
             )
         if not notes:
             return
@@ -758,7 +776,7 @@ class ClinicSmsMessage(models.Model):
                 now=now,
                 uid=self.env.uid,
                 res_ids=list(notes),
-                bodies=[str(body) for body in notes.values()],
+                bodies=["".join(parts) for parts in notes.values()],
             )
         )
         partners.invalidate_recordset(["message_ids"])

@@ -14,6 +14,7 @@ therefore the number of SMS parts, is known when the template is saved
 (R-3.4): :func:`worst_case` gives that rendering.
 """
 
+import functools
 import re
 
 # Ordered: the editor's "Elements" list shows them in this order.
@@ -127,6 +128,19 @@ def _tokenize(body, allowed):
     return tokens
 
 
+@functools.lru_cache(maxsize=256)
+def _cached_tokens(body, allowed):
+    return tuple(_tokenize(body, allowed))
+
+
+def _tokens(body, allowed):
+    """:func:`_tokenize`, remembered for the few bodies a batch renders
+    thousands of times (only when ``allowed`` can be a cache key)."""
+    if allowed is None or isinstance(allowed, tuple | frozenset):
+        return _cached_tokens(body, allowed)
+    return _tokenize(body, allowed)
+
+
 def _code_like_error(body, position):
     snippet = body[position : position + 12]
     return PlaceholderError(
@@ -217,7 +231,7 @@ def render(body, values, limits=None, allowed=None):
     """
     values = values or {}
     rendered = []
-    for is_name, text in _tokenize(body or "", allowed):
+    for is_name, text in _tokens(body or "", allowed):
         if is_name:
             rendered.append(_clean_value(values.get(text, ""), _limit_of(text, limits)))
         else:
