@@ -1,4 +1,4 @@
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 from odoo import api, fields, models
 
@@ -161,10 +161,13 @@ class ClinicSmsInbound(models.Model):
         appointment.clinic_patient_id.activity_schedule(
             "mail.mail_activity_data_todo",
             summary=self.env._("Patient asks to cancel by SMS"),
-            note=self.env._(
-                "Reply %(text)s received for the appointment %(name)s.",
-                text=self.text,
-                name=appointment.display_name,
+            # the note is HTML: the patient's words are shown, never interpreted
+            note=escape(
+                self.env._(
+                    "Reply %(text)s received for the appointment %(name)s.",
+                    text=self.text,
+                    name=appointment.display_name,
+                )
             ),
             user_id=appointment.user_id.id or self.env.ref("base.user_admin").id,
         )

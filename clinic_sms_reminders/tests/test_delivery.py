@@ -372,6 +372,20 @@ class TestReplies(DeliveryCase):
         self._reply("annuler", external_id="2")
         self.assertEqual(event.clinic_status, "cancelled")
 
+    def test_reply_text_shown_literally_in_notes(self):
+        """R-7.6 R-8.2: a patient's reply is shown as text in the reception's
+        activity and the case note, never as HTML."""
+        self._appointment()
+        text = "NON <b>now</b> <img src=x onerror=alert(1)>"
+        inbound = self._reply(text)
+        self.assertEqual(inbound.action, "cancel")
+        note = str(self.patient.activity_ids[-1:].note)
+        self.assertIn("&lt;b&gt;now&lt;/b&gt; &lt;img src=x onerror=alert(1)&gt;", note)
+        self.assertNotIn("<img", note)
+        logged = self.patient.message_ids.filtered(lambda m: "onerror" in str(m.body))
+        for message in logged:
+            self.assertNotIn("<img", str(message.body))
+
     def test_stop_blacklists_and_next_message_skipped(self):
         """R-4.2 R-7.6: STOP blacklists the number, logs the withdrawal, and the
         next planned message is skipped."""
