@@ -535,9 +535,14 @@ class ClinicSmsProvider(models.Model):
         )
 
     def _webhook_inbound(self, data):
-        return self.env["clinic.sms.inbound"]._receive(
-            self, self._webhook_inbound_values(data)
-        )
+        values = self._webhook_inbound_values(data)
+        signature = data["headers"].get("X-Clinic-Signature", "")
+        if not values.get("external_id") and self.http_flavor in ("json", "form"):
+            # without an id of its own, a signed call is named by its signature
+            # (timestamp and body): a replay within the signature's lifetime is
+            # received once
+            values["external_id"] = signature and f"sig:{signature[:64]}"
+        return self.env["clinic.sms.inbound"]._receive(self, values)
 
     # ------------------------------------------------------------------
     # Odoo IAP (the sms module's API class; IAP drops duplicate uuids)
