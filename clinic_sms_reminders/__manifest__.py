@@ -43,6 +43,14 @@
     "assets": {
         "web.assets_tests": ["clinic_sms_reminders/static/src/js/tours/*.js"],
     },
+    "images": [
+        "static/description/screenshot_dashboard.png",
+        "static/description/screenshot_appointment.png",
+        "static/description/screenshot_template.png",
+        "static/description/screenshot_send_wizard.png",
+        "static/description/screenshot_history.png",
+        "static/description/screenshot_settings.png",
+    ],
     "post_init_hook": "post_init_hook",
     "installable": True,
     "application": True,

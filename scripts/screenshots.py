@@ -1,0 +1,587 @@
+#!/usr/bin/env python3
+"""Take the app-store screenshots of clinic_sms_reminders in headless Chromium.
+
+Builds (or reuses) the demo database ``shots_demo`` (the addon with its demo
+data, as scripts/demo.sh does), sends the due demo messages through the
+sandbox provider so the dashboard and the history have something to show,
+serves it on a loopback port, logs in as admin / admin and saves PNG files in
+clinic_sms_reminders/static/description/.
+
+Chromium is driven through the DevTools protocol (websocket-client); every
+capture waits until the page has no request in flight and the expected
+element is on screen.
+
+    python3 scripts/screenshots.py              # reuse shots_demo if it exists
+    python3 scripts/screenshots.py --rebuild    # fresh demo database first
+
+Needs Odoo 19.0 importable (``import odoo``), a local PostgreSQL and Chromium
+(``chromium``, or the path in $CHROMIUM).
+"""
+
+import argparse
+import base64
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+import websocket
+
+ROOT = Path(__file__).resolve().parents[1]
+ADDON = "clinic_sms_reminders"
+OUTPUT = ROOT / ADDON / "static" / "description"
+DB = "shots_demo"
+HOST = "127.0.0.1"
+WIDTH, HEIGHT = 1440, 900
+
+
+def log(message):
+    print(f"[screenshots] {message}", flush=True)
+
+
+def odoo_addons_path():
+    """Core addons next to the imported odoo package, then this repository;
+    or $CLINIC_ADDONS_PATH (as in the tests), e.g. to shoot a clean export."""
+    if os.environ.get("CLINIC_ADDONS_PATH"):
+        return os.environ["CLINIC_ADDONS_PATH"]
+    import odoo
+
+    for path in odoo.__path__:
+        core = Path(path).resolve().parent / "addons"
+        if (core / "calendar" / "__manifest__.py").is_file():
+            return f"{core},{ROOT}"
+    sys.exit("Odoo's core addons folder was not found next to the odoo package")
+
+
+def free_port():
+    with socket.socket() as sock:
+        sock.bind((HOST, 0))
+        return sock.getsockname()[1]
+
+
+def psql(query, db="postgres"):
+    done = subprocess.run(
+        ["psql", "-d", db, "-tAc", query], capture_output=True, text=True, check=False
+    )
+    return done.stdout.strip() if done.returncode == 0 else ""
+
+
+# ----------------------------------------------------------------------
+# Database
+# ----------------------------------------------------------------------
+def ensure_database(addons, rebuild):
+    exists = psql(f"SELECT 1 FROM pg_database WHERE datname = '{DB}'") == "1"
+    installed = exists and (
+        psql(f"SELECT state FROM ir_module_module WHERE name = '{ADDON}'", DB)
+        == "installed"
+    )
+    if exists and (rebuild or not installed):
+        log(f"dropping {DB}")
+        subprocess.run(["dropdb", "--if-exists", DB], check=True)
+        installed = False
+    if installed:
+        log(f"reusing {DB}")
+        return
+    log(f"building {DB} (addon and demo data)")
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "odoo",
+            "-d",
+            DB,
+            f"--addons-path={addons}",
+            "-i",
+            ADDON,
+            "--with-demo",
+            "--load-language=fr_FR",
+            "--stop-after-init",
+            "--no-http",
+            "--log-level=warn",
+        ],
+        check=True,
+    )
+
+
+PREPARE = """
+import json
+# screenshots in English (a database built with --load-language=fr_FR may
+# have French only); patients keep their own languages
+env["res.lang"]._activate_lang("en_US")
+admin = env.ref("base.user_admin")
+admin.write({"lang": "en_US", "tz": "Europe/Paris"})
+# loopback only: no company enrichment call to Odoo's partner autocomplete
+if "iap_enrich_auto_done" in env["res.company"]._fields:
+    env["res.company"].search([]).iap_enrich_auto_done = True
+# the demo data leaves the company name alone; a screenshot may show the clinic
+env.ref("base.main_company").name = "Cabinet Dentaire du Parc"
+# the due demo confirmations go out through the sandbox provider
+env["clinic.sms.message"]._cron_dispatch()
+ref = lambda xmlid: env.ref("clinic_sms_reminders." + xmlid).id
+data = {
+    "menu": env.ref("clinic_sms_reminders.menu_clinic_sms_root").id,
+    "appointment": ref("appointment_01"),
+    "template": ref("template_reminder"),
+    "wizard_template": ref("template_done_thanks"),
+    "wizard_partners": [
+        ref(name)
+        for name in (
+            "patient_camille_dubois",
+            "patient_oliver_smith",
+            "patient_emily_clarke",
+            "patient_julien_lefevre",
+            "patient_ines_garnier",
+            "patient_nicolas_girard",
+            "patient_pierre_lambert",
+        )
+    ],
+}
+env.cr.commit()
+print("SHOTS_DATA=" + json.dumps(data))
+"""
+
+
+def prepare_data(addons):
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "odoo",
+            "shell",
+            "-d",
+            DB,
+            f"--addons-path={addons}",
+            "--no-http",
+            "--log-level=warn",
+        ],
+        input=PREPARE,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    for line in done.stdout.splitlines():
+        if line.startswith("SHOTS_DATA="):
+            return json.loads(line.split("=", 1)[1])
+    sys.exit(f"preparing {DB} failed:\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}")
+
+
+# ----------------------------------------------------------------------
+# Processes
+# ----------------------------------------------------------------------
+def wait_http(url, timeout=120, process=None):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process is not None and process.poll() is not None:
+            sys.exit(f"{url}: the process ended with code {process.returncode}")
+        try:
+            with urllib.request.urlopen(url, timeout=5) as response:
+                return response.read()
+        except OSError:
+            time.sleep(0.5)
+    sys.exit(f"{url} did not answer within {timeout} s")
+
+
+def start_odoo(addons, port, logfile):
+    command = [
+        sys.executable,
+        "-m",
+        "odoo",
+        "-d",
+        DB,
+        f"--addons-path={addons}",
+        f"--db-filter=^{DB}$",
+        f"--http-interface={HOST}",
+        f"--http-port={port}",
+        "--max-cron-threads=0",
+        "--log-level=warn",
+    ]
+    log(f"starting Odoo on http://{HOST}:{port}")
+    process = subprocess.Popen(command, stdout=logfile, stderr=subprocess.STDOUT)
+    wait_http(f"http://{HOST}:{port}/web/health", process=process)
+    return process
+
+
+def chromium_binary():
+    for candidate in (
+        os.environ.get("CHROMIUM"),
+        "chromium",
+        "chromium-browser",
+        "google-chrome",
+    ):
+        if candidate and shutil.which(candidate):
+            return shutil.which(candidate)
+    sys.exit("Chromium not found: install it or set $CHROMIUM")
+
+
+def start_chromium(port, profile):
+    command = [
+        chromium_binary(),
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--no-first-run",
+        "--no-default-browser-check",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--disable-extensions",
+        "--hide-scrollbars",
+        "--force-device-scale-factor=1",
+        f"--window-size={WIDTH},{HEIGHT}",
+        f"--user-data-dir={profile}",
+        f"--remote-debugging-address={HOST}",
+        f"--remote-debugging-port={port}",
+        "about:blank",
+    ]
+    process = subprocess.Popen(
+        command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    wait_http(f"http://{HOST}:{port}/json/version", process=process)
+    return process
+
+
+def stop(process):
+    if process and process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+# ----------------------------------------------------------------------
+# DevTools protocol
+# ----------------------------------------------------------------------
+class Page:
+    """One Chromium tab driven over the DevTools protocol, synchronously."""
+
+    def __init__(self, devtools_port):
+        targets = json.loads(wait_http(f"http://{HOST}:{devtools_port}/json/list"))
+        page = next(target for target in targets if target["type"] == "page")
+        self.ws = websocket.create_connection(
+            page["webSocketDebuggerUrl"], timeout=60, suppress_origin=True
+        )
+        self.next_id = 0
+        self.in_flight = {}
+        self.last_activity = time.monotonic()
+        self.errors = []
+        for domain in ("Page", "Runtime", "Network"):
+            self.send(f"{domain}.enable")
+        self.send(
+            "Emulation.setDeviceMetricsOverride",
+            width=WIDTH,
+            height=HEIGHT,
+            deviceScaleFactor=1,
+            mobile=False,
+        )
+
+    def close(self):
+        self.ws.close()
+
+    def _event(self, message):
+        method, params = message.get("method"), message.get("params", {})
+        if method == "Network.requestWillBeSent":
+            url = params["request"]["url"]
+            if "websocket_worker" not in url:  # the bus worker's own script
+                self.in_flight[params["requestId"]] = (url, time.monotonic())
+            self.last_activity = time.monotonic()
+        elif method in ("Network.loadingFinished", "Network.loadingFailed"):
+            self.in_flight.pop(params["requestId"], None)
+            self.last_activity = time.monotonic()
+        elif method == "Runtime.exceptionThrown":
+            self.errors.append(params["exceptionDetails"].get("text"))
+
+    def send(self, method, **params):
+        self.next_id += 1
+        message_id = self.next_id
+        self.ws.send(json.dumps({"id": message_id, "method": method, "params": params}))
+        while True:
+            message = json.loads(self.ws.recv())
+            if message.get("id") == message_id:
+                if "error" in message:
+                    raise RuntimeError(f"{method}: {message['error']}")
+                return message.get("result", {})
+            self._event(message)
+
+    def js(self, expression):
+        result = self.send(
+            "Runtime.evaluate",
+            expression=expression,
+            awaitPromise=True,
+            returnByValue=True,
+        )
+        if "exceptionDetails" in result:
+            raise RuntimeError(f"{expression[:80]}: {result['exceptionDetails']}")
+        return result["result"].get("value")
+
+    def goto(self, url):
+        self.in_flight.clear()  # requests of the page we leave never finish
+        self.send("Page.navigate", url=url)
+        self.last_activity = time.monotonic()
+
+    def wait_for(self, selector, timeout=60):
+        deadline = time.monotonic() + timeout
+        check = f"!!document.querySelector({json.dumps(selector)})"
+        while time.monotonic() < deadline:
+            try:
+                if self.js(check):
+                    return
+            except RuntimeError:
+                pass  # the page is navigating
+            time.sleep(0.2)
+        raise TimeoutError(f"{selector} did not appear")
+
+    def wait_idle(self, quiet=0.8, timeout=60):
+        """No request in flight for ``quiet`` seconds, no Odoo loading
+        indicator or blocking overlay, web fonts loaded, two frames painted."""
+        deadline = time.monotonic() + timeout
+        busy = (
+            "document.readyState !== 'complete'"
+            " || !!document.querySelector('.o_loading_indicator, .o_blockUI,"
+            " .o_view_sample_data .o_loading, .fa-spin')"
+        )
+        while time.monotonic() < deadline:
+            self.js("1")  # also drains pending protocol events
+            now = time.monotonic()
+            pending = [
+                url for url, start in self.in_flight.values() if now - start < 20
+            ]
+            if (
+                not pending
+                and time.monotonic() - self.last_activity >= quiet
+                and not self.js(busy)
+            ):
+                self.js(
+                    "document.fonts.ready.then(() => new Promise(r =>"
+                    " requestAnimationFrame(() => requestAnimationFrame(r))))"
+                )
+                return
+            time.sleep(0.1)
+        raise TimeoutError(f"the page stayed busy: {pending}")
+
+    def click(self, selector):
+        """A real mouse click in the middle of the element."""
+        box = self.js(
+            f"""(() => {{
+                const el = document.querySelector({json.dumps(selector)});
+                el.scrollIntoView({{block: 'center'}});
+                const r = el.getBoundingClientRect();
+                return [r.x + r.width / 2, r.y + r.height / 2];
+            }})()"""
+        )
+        for kind in ("mouseMoved", "mousePressed", "mouseReleased"):
+            self.send(
+                "Input.dispatchMouseEvent",
+                type=kind,
+                x=box[0],
+                y=box[1],
+                button="left",
+                clickCount=1,
+            )
+
+    def type_text(self, selector, text):
+        self.js(f"document.querySelector({json.dumps(selector)}).focus()")
+        self.send("Input.insertText", text=text)
+
+    def screenshot(self, path):
+        # no hover effect or tooltip left by the last click
+        self.send(
+            "Input.dispatchMouseEvent", type="mouseMoved", x=WIDTH - 1, y=HEIGHT - 1
+        )
+        time.sleep(0.3)
+        self.js(
+            "document.activeElement && document.activeElement.blur();"
+            "window.getSelection().removeAllRanges()"
+        )
+        data = self.send("Page.captureScreenshot", format="png")["data"]
+        path.write_bytes(base64.b64decode(data))
+        log(f"{path.name}: {path.stat().st_size // 1024} KB")
+
+
+# ----------------------------------------------------------------------
+# Screens
+# ----------------------------------------------------------------------
+def login(page, base):
+    page.goto(f"{base}/web/login")
+    page.wait_for("form.oe_login_form input[name=password]")
+    page.js(
+        "document.querySelector('input[name=login]').value = 'admin';"
+        "document.querySelector('input[name=password]').value = 'admin';"
+        "document.querySelector('form.oe_login_form').submit()"
+    )
+    # the first visit builds the asset bundles: that can take a while
+    page.wait_for(".o_main_navbar", timeout=300)
+
+
+def open_action(page, base, data, xmlid, suffix="", ready=".o_view_controller"):
+    """Open an action of the addon in the SMS app (``menu_id`` sets the app)."""
+    query = f"?menu_id={data['menu']}"
+    if "?" in suffix:
+        suffix, extra = suffix.split("?", 1)
+        query += f"&{extra}"
+    page.goto(f"{base}/odoo/action-{ADDON}.{xmlid}{suffix}{query}")
+    page.wait_for(ready)
+    page.wait_idle()
+
+
+def shot_dashboard(page, base, data):
+    open_action(
+        page,
+        base,
+        data,
+        "clinic_sms_dashboard_action",
+        ready=".o_clinic_sms_dashboard .o_clinic_sms_balance",
+    )
+    return "screenshot_dashboard.png"
+
+
+def shot_appointment(page, base, data):
+    open_action(
+        page,
+        base,
+        data,
+        "clinic_appointment_action",
+        f"/{data['appointment']}",
+        ready=".o_form_view .o_field_widget[name='clinic_patient_id']",
+    )
+    page.click(".o_notebook .nav-link[name='clinic_sms']")
+    page.wait_for(".o_field_widget[name='clinic_sms_message_ids'] .o_data_row")
+    page.wait_idle()
+    # the patient, the status buttons and the SMS tab on one screen
+    page.js("document.querySelector('.o_content').scrollTop = 0")
+    return "screenshot_appointment.png"
+
+
+def shot_template(page, base, data):
+    open_action(
+        page,
+        base,
+        data,
+        "clinic_sms_template_action",
+        f"/{data['template']}",
+        ready=".o_form_view .o_field_widget[name='worst_chars_left']",
+    )
+    page.type_text(".o_field_widget[name='preview_event_id'] input", "Lucas")
+    item = ".o-autocomplete--dropdown-menu .o-autocomplete--dropdown-item a"
+    page.wait_for(item)
+    page.wait_idle(quiet=0.4)
+    page.click(item)
+    page.wait_for(".o_field_widget[name='preview_body'] :is(span, div, textarea)")
+    page.wait_idle()
+    return "screenshot_template.png"
+
+
+def shot_send_wizard(page, base, data):
+    open_action(page, base, data, "clinic_sms_message_action")
+    page.js(
+        f"""(async () => {{
+            const env = odoo.__WOWL_DEBUG__.root.env;
+            const model = "clinic.sms.send.wizard";
+            const [id] = await env.services.orm.create(model, [{{
+                template_id: {data["wizard_template"]},
+                partner_ids: [[6, 0, {json.dumps(data["wizard_partners"])}]],
+            }}]);
+            const action = await env.services.orm.call(model, "action_review", [[id]]);
+            // as the Next button would (call_button adds the views)
+            await env.services.action.doAction({{...action, views: [[false, "form"]]}});
+        }})()"""
+    )
+    page.wait_for(".modal .o_field_widget[name='line_ids'] .o_data_row")
+    page.wait_idle()
+    return "screenshot_send_wizard.png"
+
+
+def shot_history(page, base, data):
+    # as from the dashboard's History button: today's messages
+    shot_dashboard(page, base, data)
+    page.click(".o_statusbar_buttons button[name='action_open_history']")
+    page.wait_for(".o_list_view .o_data_row .o_field_badge")
+    page.wait_idle()
+    return "screenshot_history.png"
+
+
+def shot_settings(page, base, data):
+    open_action(
+        page,
+        base,
+        data,
+        "clinic_sms_config_settings_action",
+        ready=f".app_settings_block[data-key='{ADDON}'] .o_setting_box",
+    )
+    return "screenshot_settings.png"
+
+
+SCREENS = [
+    shot_dashboard,
+    shot_appointment,
+    shot_template,
+    shot_send_wizard,
+    shot_history,
+    shot_settings,
+]
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument(
+        "--rebuild", action="store_true", help=f"drop and rebuild {DB} first"
+    )
+    parser.add_argument(
+        "--output", type=Path, default=OUTPUT, help="folder of the PNG files"
+    )
+    parser.add_argument(
+        "--only", nargs="*", help="names of the screens to take (e.g. dashboard)"
+    )
+    args = parser.parse_args()
+    args.output.mkdir(parents=True, exist_ok=True)
+
+    addons = odoo_addons_path()
+    ensure_database(addons, args.rebuild)
+    data = prepare_data(addons)
+
+    odoo_port, devtools_port = free_port(), free_port()
+    base = f"http://{HOST}:{odoo_port}"
+    odoo_process = chromium = page = None
+    with (
+        tempfile.TemporaryDirectory(prefix="shots_") as profile,
+        tempfile.NamedTemporaryFile(
+            "w+", prefix="shots_odoo_", suffix=".log"
+        ) as odoo_log,
+    ):
+        try:
+            odoo_process = start_odoo(addons, odoo_port, odoo_log)
+            chromium = start_chromium(devtools_port, profile)
+            page = Page(devtools_port)
+            login(page, base)
+            for screen in SCREENS:
+                name = screen.__name__.removeprefix("shot_")
+                if args.only and name not in args.only:
+                    continue
+                filename = screen(page, base, data)
+                page.screenshot(args.output / filename)
+            if page.errors:
+                log(f"JavaScript errors: {page.errors}")
+        except Exception:
+            odoo_log.seek(0)
+            print(odoo_log.read()[-4000:], file=sys.stderr)
+            if page:
+                failure = Path(tempfile.gettempdir()) / "shots_failure.png"
+                page.screenshot(failure)
+                log(f"failed on {page.js('location.href')}, see {failure}")
+            raise
+        finally:
+            if page:
+                page.close()
+            stop(chromium)
+            stop(odoo_process)
+
+
+if __name__ == "__main__":
+    main()
