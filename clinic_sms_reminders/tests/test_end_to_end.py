@@ -1,6 +1,8 @@
 from datetime import timedelta
 from unittest.mock import patch
 
+from odoo.addons.clinic_sms_reminders.models import clinic_sms_template
+
 from .common import ClinicSmsCase
 
 
@@ -67,6 +69,28 @@ class TestEndToEnd(ClinicSmsCase):
         self._dispatch(message.scheduled_at)
         self.assertIn("10:00", message.body)
         self.assertNotIn("AM", message.body)
+
+    def test_language_of_the_clinic_when_the_patient_has_none(self):
+        """R-2.7 R-3.3: a patient without a language gets the clinic's; dates
+        and times never carry the no-break spaces of recent CLDR data (outside
+        GSM-7, they would double the price of the message)."""
+        self.env["res.lang"]._activate_lang("fr_FR")
+        self.company.partner_id.lang = "fr_FR"
+        self.patient.lang = False
+        template_module = "odoo.addons.clinic_sms_reminders.models.clinic_sms_template"
+        format_start = clinic_sms_template._format_start
+        format_start.cache_clear()
+        self.addCleanup(format_start.cache_clear)
+        with patch(
+            f"{template_module}.format_time", return_value="10\u202fh\xa000"
+        ) as format_time:
+            event = self._appointment()
+            message = self._messages(event)
+            self._dispatch(message.scheduled_at)
+        self.assertEqual(str(format_time.call_args.kwargs["locale"]), "fr_FR")
+        # French date (day first, four-digit year), plain spaces in the time
+        self.assertRegex(message.body, r" on \d\d/\d\d/\d{4} at 10 h 00 with ")
+        self.assertEqual((message.encoding, message.units), ("gsm7", 1))
 
     def test_calendar_sms_suppressed_for_clinic_appointments(self):
         """R-2.6: Odoo's calendar_sms reminder skips clinic appointments only."""
