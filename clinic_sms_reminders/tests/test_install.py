@@ -68,14 +68,8 @@ def _state(db, module):
     return _psql(db, f"SELECT state FROM ir_module_module WHERE name = '{module}'")
 
 
-def test_install_next_to_calendar_sms_then_uninstall(database):
-    """R-8.4 R-2.6: installs on a database that already has calendar_sms (with
-    demo data), then uninstalls cleanly; calendar_sms stays installed."""
-    _odoo(database, "-i", "calendar_sms", "--with-demo", "--stop-after-init")
-    assert _state(database, "calendar_sms") == "installed"
-    _odoo(database, "-i", ADDON, "--stop-after-init")
-    assert _state(database, ADDON) == "installed"
-    assert int(_psql(database, "SELECT count(*) FROM clinic_sms_provider")) >= 1
+def _uninstall(database):
+    """Uninstall the addon as a user would (Apps > Uninstall), in an Odoo shell."""
     _odoo(
         database,
         "--no-http",
@@ -84,6 +78,17 @@ def test_install_next_to_calendar_sms_then_uninstall(database):
             ".button_immediate_uninstall()\n"
         ),
     )
+
+
+def test_install_next_to_calendar_sms_then_uninstall(database):
+    """R-8.4 R-2.6: installs on a database that already has calendar_sms (with
+    demo data), then uninstalls cleanly; calendar_sms stays installed."""
+    _odoo(database, "-i", "calendar_sms", "--with-demo", "--stop-after-init")
+    assert _state(database, "calendar_sms") == "installed"
+    _odoo(database, "-i", ADDON, "--stop-after-init")
+    assert _state(database, ADDON) == "installed"
+    assert int(_psql(database, "SELECT count(*) FROM clinic_sms_provider")) >= 1
+    _uninstall(database)
     assert _state(database, ADDON) == "uninstalled"
     assert _state(database, "calendar_sms") == "installed"
     assert _psql(database, "SELECT to_regclass('clinic_sms_message')") == ""
@@ -189,14 +194,7 @@ def test_install_and_uninstall_next_to_other_addons(database):
     assert {"ir.ui.menu", "ir.ui.view", "res.groups", "ir.rule"} <= {
         model for model, _ids in owned
     }
-    _odoo(
-        database,
-        "--no-http",
-        stdin=(
-            f"env['ir.module.module'].search([('name', '=', '{ADDON}')])"
-            ".button_immediate_uninstall()\n"
-        ),
-    )
+    _uninstall(database)
     assert _state(database, ADDON) == "uninstalled"
     for module in OTHER_ADDONS + ("calendar", "calendar_sms", "sms"):
         assert _state(database, module) == "installed", module
