@@ -421,10 +421,12 @@ class ClinicSmsProvider(models.Model):
         """The parameters of a webhook call, limited to what its signature
         covers: generic gateways sign the body only, so the query string of
         their calls is ignored (it could be changed without breaking the
-        signature); Twilio signs the whole URL, Kannel names its message in
-        the query string (R-7.5)."""
+        signature); Twilio posts its parameters and signs them with the whole
+        URL, whose query string is not a parameter (counting it twice would
+        refuse valid calls); Kannel names its message in the query string
+        (R-7.5)."""
         self.ensure_one()
-        if self.http_flavor in ("json", "form"):
+        if self.http_flavor in ("json", "form", "twilio"):
             return httprequest.form
         return httprequest.values
 

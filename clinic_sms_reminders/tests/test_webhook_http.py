@@ -76,3 +76,65 @@ class TestWebhookRoutes(HttpCase):
             [("provider_id", "=", self.provider.id)]
         )
         self.assertEqual(len(inbound), 1)
+
+    def test_twilio_routes_sign_url_and_post_parameters(self):
+        """R-7.5 R-7.6: Twilio signs the full callback URL (query string
+        included) and the POST parameters only: a callback URL with a query
+        string is accepted, a parameter added to the URL after signing or a
+        POST parameter changed is refused, and nothing changes then."""
+        twilio = self.env["clinic.sms.provider"].create(
+            {
+                "name": "Twilio",
+                "provider_type": "http",
+                "http_flavor": "twilio",
+                "api_url": "http://127.0.0.1:9/2010-04-01",
+                "username": "AC123",
+                "password": "tw-token",
+                "callback_base_url": self.base_url(),
+            }
+        )
+        message = self.message.copy(
+            {
+                "idempotency_key": "webhook-twilio",
+                "provider_id": twilio.id,
+                "provider_message_id": "SM0001",
+                "state": "sent",
+            }
+        )
+        path = f"/clinic_sms/dlr/{twilio.id}?clinic=cabinet"
+        form = {"MessageSid": "SM0001", "MessageStatus": "delivered"}
+
+        def post(url_path, data, signed_url=None, signed_form=None):
+            signature = signatures.twilio_signature(
+                "tw-token",
+                signed_url or self.base_url() + url_path,
+                signed_form or data,
+            )
+            return self.url_open(
+                url_path, data=data, headers={"X-Twilio-Signature": signature}
+            )
+
+        tampered = post(
+            path + "&MessageStatus=failed", form, signed_url=self.base_url() + path
+        )
+        self.assertEqual(tampered.status_code, 403)
+        changed = post(path, {**form, "MessageStatus": "undelivered"}, signed_form=form)
+        self.assertEqual(changed.status_code, 403)
+        message.invalidate_recordset()
+        self.assertEqual(message.state, "sent")
+        self.assertEqual(post(path, form).status_code, 200)
+        message.invalidate_recordset()
+        self.assertEqual(message.state, "delivered")
+
+        inbound_path = f"/clinic_sms/inbound/{twilio.id}?clinic=cabinet"
+        reply = {
+            "MessageSid": "SM0002",
+            "From": "+33612345679",
+            "To": "+33700000000",
+            "Body": "Hello",
+        }
+        self.assertEqual(post(inbound_path, reply).status_code, 200)
+        received = self.env["clinic.sms.inbound"].search(
+            [("provider_id", "=", twilio.id)]
+        )
+        self.assertEqual((received.external_id, received.text), ("SM0002", "Hello"))
