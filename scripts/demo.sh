@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Build (once) a demo database with the addon, its demo data and the sandbox
-# provider, and serve it on http://localhost:8069 (login admin / admin).
+# provider, English and French active, and serve it on http://localhost:8069
+# (login admin / admin).
 set -euo pipefail
 source "$(dirname "$0")/common.sh"
 
@@ -13,7 +14,7 @@ DB=${CLINIC_DEMO_DB:-clinic_sms_demo}
 if ! psql -d postgres -tAc "select 1 from pg_database where datname = '$DB'" | grep -q 1; then
     echo "== building demo database $DB"
     "${ODOO_BIN[@]}" -d "$DB" --addons-path="$ADDONS_PATH" -i clinic_sms_reminders \
-        --with-demo --load-language=fr_FR --stop-after-init --no-http --log-level=warn
+        --with-demo --load-language=en_US,fr_FR --stop-after-init --no-http --log-level=warn
 fi
 echo "== serving $DB on http://localhost:8069 (admin / admin)"
 exec "${ODOO_BIN[@]}" -d "$DB" --addons-path="$ADDONS_PATH" --db-filter="^$DB\$" \
