@@ -10,6 +10,7 @@ from odoo import api, fields, models
 from odoo.service.model import PG_CONCURRENCY_EXCEPTIONS_TO_RETRY
 from odoo.tools import SQL, plaintext2html
 from odoo.tools.mail import generate_tracking_message_id
+from odoo.tools.misc import format_datetime
 
 from ..tools import segments
 
@@ -743,9 +744,16 @@ class ClinicSmsMessage(models.Model):
         notes = {}
         kinds = dict(self._fields["kind"]._description_selection(self.env))
         title = escape(self.env._("SMS sent"))
+        stamps = {}
         for message in self.filtered("partner_id"):
             name = escape(message.template_id.name or kinds.get(message.kind, ""))
-            sent_at = fields.Datetime.to_string(message.sent_at)
+            # in the clinic's time zone: a batch shares one send time
+            stamp = (message.sent_at, message.company_id.clinic_sms_tz or "UTC")
+            if stamp not in stamps:
+                stamps[stamp] = escape(
+                    format_datetime(self.env, stamp[0], tz=stamp[1], dt_format="short")
+                )
+            sent_at = stamps[stamp]
             notes.setdefault(message.partner_id.id, []).append(
                 f"<p><b>{title}</b> ({name}, {sent_at})</p>"
                 f"<p>{escape(message.body or '')}</p>"

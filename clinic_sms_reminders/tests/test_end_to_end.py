@@ -1,6 +1,9 @@
 from datetime import timedelta
 from unittest.mock import patch
 
+from odoo import fields
+from odoo.tools.misc import format_datetime
+
 from odoo.addons.clinic_sms_reminders.models import clinic_sms_template
 
 from .common import ClinicSmsCase
@@ -122,6 +125,7 @@ class TestEndToEnd(ClinicSmsCase):
         self.patient.name = "<script>alert(1)</script> Doe"
         self.template.body = "Hi {patient_name} <b>bold</b> & {date}"
         self.company.clinic_sms_group_gap_hours = 0
+        self.company.clinic_sms_tz = "Europe/Paris"
         event = self._appointment()
         second = self._appointment(
             start=self.start + timedelta(hours=1),
@@ -141,6 +145,13 @@ class TestEndToEnd(ClinicSmsCase):
         self.assertEqual(note.model, "res.partner")
         body = str(note.body)
         self.assertEqual(body.count("Test reminder"), 2)
+        # the send time in the clinic's time zone (Paris), not in UTC
+        sent_at = messages[0].sent_at
+        self.assertIn(
+            format_datetime(self.env, sent_at, tz="Europe/Paris", dt_format="short"),
+            body,
+        )
+        self.assertNotIn(fields.Datetime.to_string(sent_at), body)
         self.assertIn("&lt;script&gt;alert(1)&lt;/script&gt;", body)
         self.assertIn("&lt;b&gt;bold&lt;/b&gt; &amp;", body)
         self.assertNotIn("<script>", body)
