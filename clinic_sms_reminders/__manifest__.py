@@ -38,6 +38,11 @@
         "wizard/clinic_sms_send_wizard_views.xml",
         "views/menus.xml",
         "data/clinic_sms_data.xml",
+        "security/clinic_sms_insight_security.xml",
+        "report/clinic_sms_report_views.xml",
+        "views/clinic_sms_waitlist_views.xml",
+        "views/clinic_sms_insight_menus.xml",
+        "data/clinic_sms_waitlist_data.xml",
     ],
     "demo": ["demo/clinic_sms_demo.xml"],
     "assets": {

@@ -17,3 +17,9 @@ from . import clinic_sms_inbound
 from . import product_template
 from . import clinic_sms_dashboard
 from . import ir_http
+from . import clinic_sms_waitlist
+from . import calendar_event_waitlist
+from . import clinic_sms_wallet_move_spent
+from . import res_company_waitlist
+from . import res_config_settings_waitlist
+from . import res_partner_waitlist

@@ -5,6 +5,8 @@ from markupsafe import Markup
 
 from odoo import api, fields, models
 
+from ..tools import segments
+
 # Dashboard counters: field name -> message states it counts.
 STATE_COUNTERS = {
     "today_sent_count": ("sent", "delivered"),
@@ -15,6 +17,34 @@ STATE_COUNTERS = {
 # History search filters (views/clinic_sms_message_views.xml) the buttons open.
 HISTORY_FILTERS = ("queued", "sent", "failed", "skipped")
 NEXT_MESSAGES_LIMIT = 10
+# R-10.1: the pace of spending is the average over this many days, the
+# forecast covers the next FORECAST_DAYS days, opt-outs the last PACE_DAYS.
+PACE_DAYS = 30
+FORECAST_DAYS = 7
+# Charts the dashboard opens: button context ``chart`` -> (action xml id,
+# context of the action).
+CHARTS = {
+    "messages": (
+        "clinic_sms_reminders.clinic_sms_report_message_action",
+        {"graph_groupbys": ["date:day", "kind"], "pivot_row_groupby": ["kind"]},
+    ),
+    "providers": (
+        "clinic_sms_reminders.clinic_sms_report_message_action",
+        {
+            "graph_groupbys": ["provider_id"],
+            "graph_measure": "delivered_rate",
+            "pivot_row_groupby": ["provider_id"],
+            "pivot_measures": ["message_count", "delivered_rate", "failure_rate"],
+            "search_default_attempted": 1,
+        },
+    ),
+    "spend": (
+        "clinic_sms_reminders.clinic_sms_wallet_move_pie_action",
+        {"search_default_spend": 1},
+    ),
+    "attendance": ("clinic_sms_reminders.clinic_sms_report_attendance_action", {}),
+    "recall": ("clinic_sms_reminders.clinic_sms_report_recall_action", {}),
+}
 
 
 class ClinicSmsDashboard(models.TransientModel):
@@ -48,6 +78,36 @@ class ClinicSmsDashboard(models.TransientModel):
     today_total_count = fields.Integer(compute="_compute_today", string="Total")
     today_kind_summary = fields.Html(
         compute="_compute_today", string="Today per Kind", sanitize=False
+    )
+    units_spent_30d = fields.Integer(
+        compute="_compute_pace", string="Units Spent (30 days)"
+    )
+    daily_spend = fields.Float(
+        compute="_compute_pace", string="Units per Day", digits=(16, 1)
+    )
+    credit_days_left = fields.Integer(
+        compute="_compute_pace",
+        string="Days of Credit Left",
+        help="Balance divided by the average units spent per day over the last "
+        "30 days.",
+    )
+    credit_no_spend = fields.Boolean(
+        compute="_compute_pace",
+        string="No Spend",
+        help="Nothing was spent in the last 30 days: the credit lasts at this pace.",
+    )
+    forecast_message_count = fields.Integer(
+        compute="_compute_forecast", string="Planned Messages (7 days)"
+    )
+    forecast_units = fields.Integer(
+        compute="_compute_forecast",
+        string="Planned Units (7 days)",
+        help="Estimated from each message's text, else from its template.",
+    )
+    optout_count = fields.Integer(
+        compute="_compute_optouts",
+        string="Opt-outs (30 days)",
+        help="Patients who withdrew a consent or replied STOP in the last 30 days.",
     )
     next_message_ids = fields.Many2many(
         "clinic.sms.message",
@@ -120,6 +180,90 @@ class ClinicSmsDashboard(models.TransientModel):
             )
 
     @api.depends("company_id")
+    def _compute_pace(self):
+        since = fields.Datetime.now() - timedelta(days=PACE_DAYS)
+        spent = dict(
+            self.env["clinic.sms.wallet.move"]._read_group(
+                [
+                    ("company_id", "in", self.company_id.ids),
+                    ("date", ">=", since),
+                    ("move_type", "in", ("debit", "refund")),
+                ],
+                ["company_id"],
+                ["units_spent:sum"],
+            )
+        )
+        for dashboard in self:
+            units = max(spent.get(dashboard.company_id, 0), 0)
+            dashboard.units_spent_30d = units
+            dashboard.daily_spend = units / PACE_DAYS
+            dashboard.credit_no_spend = not units
+            dashboard.credit_days_left = (
+                int(
+                    dashboard.company_id.clinic_sms_wallet_id.balance
+                    * PACE_DAYS
+                    / units
+                )
+                if units
+                else 0
+            )
+
+    @api.depends("company_id")
+    def _compute_forecast(self):
+        Message = self.env["clinic.sms.message"]
+        until = fields.Datetime.now() + timedelta(days=FORECAST_DAYS)
+        for dashboard in self:
+            company = dashboard.company_id
+            queued = Message.search(
+                [
+                    ("company_id", "=", company.id),
+                    ("state", "=", "queued"),
+                    ("scheduled_at", "<", until),
+                    ("channel", "=", "sms"),
+                ]
+            )
+            dashboard.forecast_message_count = len(queued)
+            dashboard.forecast_units = dashboard._estimate_units(queued)
+
+    def _estimate_units(self, messages):
+        """Units ``messages`` will cost: their text when rendered, else their
+        template's worst case (one unit without either)."""
+        company = self.company_id
+        smart = company.clinic_sms_smart_encoding
+        per_template = {}
+        total = 0
+        for message in messages:
+            if message.body:
+                total += segments.count(message.body, smart=smart).parts
+            elif message.template_id:
+                template = message.template_id
+                if template not in per_template:
+                    per_template[template] = max(
+                        template.with_company(company).worst_parts, 1
+                    )
+                total += per_template[template]
+            else:
+                total += 1
+        return total
+
+    @api.depends("company_id")
+    def _compute_optouts(self):
+        since = fields.Datetime.now() - timedelta(days=PACE_DAYS)
+        counts = dict(
+            self.env["clinic.sms.consent.log"]._read_group(
+                [
+                    ("company_id", "in", self.company_id.ids),
+                    ("granted", "=", False),
+                    ("date", ">=", since),
+                ],
+                ["company_id"],
+                ["partner_id:count_distinct"],
+            )
+        )
+        for dashboard in self:
+            dashboard.optout_count = counts.get(dashboard.company_id, 0)
+
+    @api.depends("company_id")
     def _compute_next_messages(self):
         Message = self.env["clinic.sms.message"]
         for dashboard in self:
@@ -137,16 +281,16 @@ class ClinicSmsDashboard(models.TransientModel):
     # ------------------------------------------------------------------
     @api.model
     def action_open_dashboard(self):
-        """Menu entry: a fresh dashboard of the current clinic."""
-        dashboard = self.create({"company_id": self.env.company.id})
+        """Menu entry: the dashboard of the current clinic, computed when it
+        opens; it is not a saved record, so there is no pager."""
         return {
             "type": "ir.actions.act_window",
             "name": self.env._("SMS Dashboard"),
             "res_model": self._name,
-            "res_id": dashboard.id,
             "view_mode": "form",
             "views": [(False, "form")],
             "target": "current",
+            "context": {"default_company_id": self.env.company.id},
         }
 
     def action_replenish(self):
@@ -176,3 +320,51 @@ class ClinicSmsDashboard(models.TransientModel):
         action["context"] = context
         action["domain"] = [("company_id", "=", self.company_id.id)]
         return action
+
+    def action_open_chart(self):
+        """A chart of the clinic (R-10.1, R-10.2): the button's context
+        ``chart`` names it (messages, providers, spend, attendance, recall)."""
+        self.ensure_one()
+        xmlid, context = CHARTS.get(self.env.context.get("chart"), CHARTS["messages"])
+        action = self.env["ir.actions.act_window"]._for_xml_id(xmlid)
+        action["context"] = dict(context)
+        action["domain"] = [("company_id", "=", self.company_id.id)]
+        return action
+
+    def action_open_forecast(self):
+        """The planned messages of the next 7 days, per day and kind."""
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "clinic_sms_reminders.clinic_sms_report_message_action"
+        )
+        until = fields.Datetime.now() + timedelta(days=FORECAST_DAYS)
+        action["name"] = self.env._("Next 7 Days")
+        action["domain"] = [
+            ("company_id", "=", self.company_id.id),
+            ("state", "=", "queued"),
+            ("date", "<", fields.Datetime.to_string(until)),
+        ]
+        action["context"] = {
+            "graph_measure": "planned_units",
+            "graph_groupbys": ["date:day", "kind"],
+            "pivot_measures": ["message_count", "planned_units"],
+        }
+        return action
+
+    def action_open_optouts(self):
+        """Consent withdrawals and STOP replies of the last 30 days."""
+        self.ensure_one()
+        since = fields.Datetime.now() - timedelta(days=PACE_DAYS)
+        return {
+            "type": "ir.actions.act_window",
+            "name": self.env._("Opt-outs"),
+            "res_model": "clinic.sms.consent.log",
+            "view_mode": "graph,list",
+            "views": [(False, "graph"), (False, "list")],
+            "domain": [
+                ("company_id", "=", self.company_id.id),
+                ("granted", "=", False),
+                ("date", ">=", fields.Datetime.to_string(since)),
+            ],
+            "context": {"graph_groupbys": ["date:day", "purpose"]},
+        }

@@ -11,10 +11,12 @@ from . import test_menus
 from . import test_notifications
 from . import test_patient
 from . import test_planning
+from . import test_reports
 from . import test_rules
 from . import test_security
 from . import test_send_wizard
 from . import test_template
 from . import test_tours
+from . import test_waitlist
 from . import test_wallet
 from . import test_webhook_http

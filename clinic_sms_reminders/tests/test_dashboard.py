@@ -151,9 +151,9 @@ class TestDashboard(ClinicSmsCase):
         )
         action = self.env["clinic.sms.dashboard"].action_open_dashboard()
         self.assertEqual(action["res_model"], "clinic.sms.dashboard")
-        self.assertTrue(
-            self.env["clinic.sms.dashboard"].browse(action["res_id"]).exists()
-        )
+        # opened as a new record of the current clinic: no saved record, no pager
+        self.assertNotIn("res_id", action)
+        self.assertEqual(action["context"], {"default_company_id": self.env.company.id})
         dashboard = self._dashboard()
         action = dashboard.with_context(history_filter="failed").action_open_history()
         self.assertEqual(action["res_model"], "clinic.sms.message")
@@ -163,3 +163,133 @@ class TestDashboard(ClinicSmsCase):
         self.assertEqual(action["domain"], [("company_id", "=", self.company.id)])
         action = dashboard.with_context(history_filter="queued").action_open_history()
         self.assertEqual(action["context"], {"search_default_queued": 1})
+
+    # ------------------------------------------------------------------
+    # R-10.1: insight
+    # ------------------------------------------------------------------
+    def _move(self, move_type, units, days_ago, kind="reminder"):
+        return (
+            self.env["clinic.sms.wallet.move"]
+            .sudo()
+            .create(
+                {
+                    "wallet_id": self.wallet.id,
+                    "move_type": move_type,
+                    "units": units,
+                    "message_kind": kind,
+                    "date": fields.Datetime.now() - timedelta(days=days_ago),
+                }
+            )
+        )
+
+    def _receptionist(self):
+        return make_user(
+            self.env,
+            "dash_insight_receptionist",
+            "clinic_sms_reminders.group_clinic_sms_user",
+            self.company,
+        )
+
+    def test_days_of_credit_left(self):
+        """R-10.1: balance divided by the average spend per day over the last
+        30 days (debits less refunds); no spend is said as such."""
+        user = self._receptionist()
+        dashboard = self._dashboard(user)
+        self.assertEqual(dashboard.balance, 100)
+        self.assertTrue(dashboard.credit_no_spend)
+        self.assertEqual(dashboard.units_spent_30d, 0)
+        self._move("topup", 500, 2)  # a top-up is not spend
+        self._move("debit", -66, 5)
+        self._move("refund", 6, 4)
+        self._move("debit", -400, 45)  # older than 30 days
+        dashboard = self._dashboard(user)
+        self.assertFalse(dashboard.credit_no_spend)
+        self.assertEqual(dashboard.units_spent_30d, 60)
+        self.assertEqual(dashboard.daily_spend, 2.0)
+        self.assertEqual(dashboard.credit_days_left, 50)
+        self.wallet.sudo()._add_units(-100)
+        self.assertEqual(self._dashboard(user).credit_days_left, 0)
+
+    def test_forecast_of_the_next_seven_days(self):
+        """R-10.1: planned messages of the next 7 days and their units, from
+        their text when rendered, else from their template."""
+        self.env["clinic.sms.message"].search(
+            [("company_id", "=", self.company.id), ("state", "=", "queued")]
+        ).write({"state": "cancelled"})
+        now = fields.Datetime.now()
+        self._message(
+            "reminder",
+            "queued",
+            now + timedelta(days=1),
+            body="Bonjour Jane, " + "votre rendez-vous de demain est confirmé. " * 4,
+        )
+        self._message(
+            "reminder", "queued", now + timedelta(days=6), template_id=self.template.id
+        )
+        self._message("recall", "queued", now + timedelta(days=2))
+        self._message("reminder", "queued", now + timedelta(days=8))
+        self._message("reminder", "sent", now + timedelta(days=1))
+        dashboard = self._dashboard(self._receptionist())
+        self.assertEqual(dashboard.forecast_message_count, 3)
+        # a 182-character GSM-7 text: 2 parts; the template: 1; no text yet: 1
+        self.assertEqual(dashboard.forecast_units, 4)
+        action = dashboard.action_open_forecast()
+        self.assertEqual(action["res_model"], "clinic.sms.report.message")
+        rows = self.env["clinic.sms.report.message"].search(action["domain"])
+        self.assertEqual(len(rows), 3)
+        self.assertEqual(action["context"]["graph_measure"], "planned_units")
+
+    def test_opt_outs_of_the_last_30_days(self):
+        """R-10.1: patients who withdrew a consent in the last 30 days."""
+        Log = self.env["clinic.sms.consent.log"].sudo()
+        other = self.env["res.partner"].create({"name": "Marc Dubois"})
+        now = fields.Datetime.now()
+        for partner, purpose, granted, days, company in (
+            (self.patient, "marketing", False, 3, self.company),
+            (self.patient, "recall", False, 3, self.company),
+            (other, "appointment", False, 10, self.company),
+            (other, "marketing", True, 1, self.company),
+            (other, "recall", False, 40, self.company),
+            (other, "recall", False, 2, self.env.ref("base.main_company")),
+        ):
+            log = Log.create(
+                {
+                    "partner_id": partner.id,
+                    "purpose": purpose,
+                    "granted": granted,
+                    "company_id": company.id,
+                    "source": "sms_reply",
+                }
+            )
+            self.env.cr.execute(
+                "UPDATE clinic_sms_consent_log SET date = %s WHERE id = %s",
+                [now - timedelta(days=days), log.id],
+            )
+        Log.invalidate_model()
+        dashboard = self._dashboard(self._receptionist())
+        self.assertEqual(dashboard.optout_count, 2)
+        action = dashboard.action_open_optouts()
+        self.assertEqual(action["res_model"], "clinic.sms.consent.log")
+        self.assertEqual(
+            len(self.env["clinic.sms.consent.log"].search(action["domain"])), 3
+        )
+
+    def test_chart_buttons(self):
+        """R-10.1 R-10.2: each chart button opens a graph or pivot view of the
+        clinic's own figures."""
+        dashboard = self._dashboard(self._receptionist())
+        expected = {
+            "messages": ("clinic.sms.report.message", "graph"),
+            "providers": ("clinic.sms.report.message", "graph"),
+            "spend": ("clinic.sms.wallet.move", "graph"),
+            "attendance": ("clinic.sms.report.attendance", "pivot"),
+            "recall": ("clinic.sms.report.recall", "pivot"),
+        }
+        for chart, (model, first_view) in expected.items():
+            action = dashboard.with_context(chart=chart).action_open_chart()
+            self.assertEqual(action["res_model"], model, chart)
+            self.assertEqual(action["view_mode"].split(",")[0], first_view, chart)
+            self.assertEqual(action["domain"], [("company_id", "=", self.company.id)])
+        view = self.env.ref("clinic_sms_reminders.clinic_sms_dashboard_view_form")
+        for chart in expected:
+            self.assertIn(f"'chart': '{chart}'", view.arch_db)

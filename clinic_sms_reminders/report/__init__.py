@@ -1,0 +1,3 @@
+from . import clinic_sms_report_message
+from . import clinic_sms_report_attendance
+from . import clinic_sms_report_recall

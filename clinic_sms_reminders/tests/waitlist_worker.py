@@ -1,0 +1,177 @@
+"""Odoo side of the waitlist concurrency test (test_waitlist_concurrency.py).
+
+Run as a separate OS process, never imported by Odoo's test loader::
+
+    python3 waitlist_worker.py MODE CONFIG_JSON
+
+* ``setup``: a clinic, two waiting patients, an appointment of a third one in
+  three days, cancelled by the reception: the freed slot is offered to both
+  waiting patients at once; prints the offer ids;
+* ``accept``: open a transaction (its snapshot is taken at once), say
+  "ready" through a file, wait for the barrier file, then accept one offer the
+  way an inbound reply request runs it: through Odoo's ``retrying`` (a
+  serialization failure rolls back and tries again), then commit.
+
+Each mode prints one JSON line on stdout: the result.
+"""
+
+import json
+import os
+import sys
+import threading
+import time
+from datetime import datetime, timedelta
+from functools import partial
+from zoneinfo import ZoneInfo
+
+
+def open_registry(cfg):
+    from odoo.tools import config
+
+    config.parse_config(
+        [
+            "-d",
+            cfg["db"],
+            f"--addons-path={cfg['addons_path']}",
+            "--log-level=warn",
+            "--max-cron-threads=0",
+            "--no-http",
+        ],
+        setup_logging=True,
+    )
+    from odoo.modules.registry import Registry
+
+    threading.current_thread().dbname = cfg["db"]
+    return Registry(cfg["db"])
+
+
+def environment(cr):
+    from odoo import SUPERUSER_ID, api
+
+    return api.Environment(cr, SUPERUSER_ID, {"tracking_disable": True})
+
+
+def emit(result):
+    sys.stdout.write(json.dumps(result) + "\n")
+    sys.stdout.flush()
+
+
+def wait_for_file(path, timeout):
+    deadline = time.time() + timeout
+    while not os.path.exists(path):
+        if time.time() > deadline:
+            raise TimeoutError(f"{path} did not appear within {timeout} s")
+        time.sleep(0.005)
+
+
+def setup(cfg):
+    registry = open_registry(cfg)
+    with registry.cursor() as cr:
+        env = environment(cr)
+        fr = env.ref("base.fr")
+        company = env["res.company"].create(
+            {
+                "name": "Clinique du Parc",
+                "country_id": fr.id,
+                "clinic_sms_tz": "Europe/Paris",
+                "clinic_sms_waitlist_offer_count": 2,
+            }
+        )
+        provider = env["clinic.sms.provider"].create(
+            {"name": "Sandbox du Parc", "company_id": company.id}
+        )
+        company.clinic_sms_provider_id = provider
+        practitioner = env["res.partner"].create({"name": "Dr Hugo Lefèvre"})
+        patients = env["res.partner"].create(
+            [
+                {
+                    "name": name,
+                    "phone": phone,
+                    "country_id": fr.id,
+                    "lang": "fr_FR",
+                    "tz": "Europe/Paris",
+                }
+                for name, phone in (
+                    ("Amélie Roux", "06 21 43 65 87"),
+                    ("Bastien Morel", "07 81 92 03 14"),
+                    ("Chloé Garnier", "06 55 44 33 22"),
+                )
+            ]
+        )
+        waiting = env["clinic.sms.waitlist"].create(
+            [
+                {
+                    "partner_id": patient.id,
+                    "company_id": company.id,
+                    "practitioner_id": practitioner.id,
+                    "sequence": index,
+                }
+                for index, patient in enumerate(patients[:2])
+            ]
+        )
+        day = datetime.now(ZoneInfo("Europe/Paris")).date() + timedelta(days=3)
+        start = (
+            datetime(
+                day.year, day.month, day.day, 10, 0, tzinfo=ZoneInfo("Europe/Paris")
+            )
+            .astimezone(ZoneInfo("UTC"))
+            .replace(tzinfo=None)
+        )
+        event = env["calendar.event"].create(
+            {
+                "name": "Détartrage",
+                "start": start,
+                "stop": start + timedelta(minutes=30),
+                "clinic_patient_id": patients[2].id,
+                "clinic_practitioner_id": practitioner.id,
+                "clinic_company_id": company.id,
+                "partner_ids": [(6, 0, (practitioner | patients[2]).ids)],
+            }
+        )
+        event.action_clinic_cancel()
+        offers = waiting.offer_ids
+        result = {
+            "offers": offers.ids,
+            "patients": patients[:2].ids,
+            "slot": offers.slot_id.id,
+            "company": company.id,
+        }
+    # leaving the block committed the transaction
+    emit(result)
+
+
+def accept(cfg):
+    registry = open_registry(cfg)
+    from odoo.service.model import retrying
+
+    tries = []
+    with registry.cursor() as cr:
+        env = environment(cr)
+        offer = env["clinic.sms.waitlist.offer"].browse(cfg["offer"])
+        state_before = offer.state  # the transaction's snapshot starts here
+        with open(cfg["ready"], "w", encoding="utf-8") as ready:
+            ready.write(str(os.getpid()))
+        wait_for_file(cfg["barrier"], 30)
+
+        def attempt():
+            tries.append(time.time())
+            return offer._accept().ids
+
+        booked = retrying(partial(attempt), env)
+    # leaving the block committed the transaction
+    with registry.cursor() as cr:
+        state = environment(cr)["clinic.sms.waitlist.offer"].browse(cfg["offer"]).state
+    emit(
+        {
+            "offer": cfg["offer"],
+            "before": state_before,
+            "booked": booked,
+            "state": state,
+            "tries": len(tries),
+        }
+    )
+
+
+if __name__ == "__main__":
+    MODES = {"setup": setup, "accept": accept}
+    MODES[sys.argv[1]](json.loads(sys.argv[2]))
