@@ -147,7 +147,8 @@ class TestWaitlist(ClinicSmsCase):
         # the appointment's wall clock in Paris, in each patient's language
         self.assertIn("10:00", by_patient[self.waiting[0]])
         self.assertIn("Dr Claire Martin", by_patient[self.waiting[0]])
-        self.assertIn("OUI", by_patient[self.waiting[0]])
+        self.assertIn("Répondez OUI", by_patient[self.waiting[0]])
+        self.assertIn("un créneau se libère", by_patient[self.waiting[0]])
         self.assertIn("Reply YES", by_patient[self.waiting[1]])
         self.assertIn("10:00", by_patient[self.waiting[1]])
 
