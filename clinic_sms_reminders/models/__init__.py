@@ -23,3 +23,4 @@ from . import clinic_sms_wallet_move_spent
 from . import res_company_waitlist
 from . import res_config_settings_waitlist
 from . import res_partner_waitlist
+from . import clinic_sms_inbound_waitlist

@@ -1,6 +1,6 @@
 from datetime import timedelta
 
-from odoo import fields, models
+from odoo import api, fields, models
 
 # The clinic statuses of an appointment that still holds its slot.
 HOLDING_STATUSES = ("scheduled", "confirmed", "out_of_reach")
@@ -43,11 +43,47 @@ class CalendarEvent(models.Model):
         if freed:
             self.env["clinic.sms.waitlist.slot"].sudo()._free(freed)
 
+    @api.model_create_multi
+    def create(self, vals_list):
+        events = super().create(vals_list)
+        if not self.env.context.get("clinic_waitlist_booking"):
+            events._clinic_take_slots()
+        return events
+
+    def _clinic_take_slots(self):
+        """Appointments booked (or moved, or restored) into a slot that is
+        being offered take it: its offers are withdrawn ("slot taken")."""
+        holding = self._clinic_slot_values()
+        if not holding:
+            return
+        Slot = self.env["clinic.sms.waitlist.slot"].sudo()
+        slots = Slot.search(
+            [
+                ("state", "=", "open"),
+                ("company_id", "in", list({v["company"].id for v in holding.values()})),
+                ("start", "in", list({v["start"] for v in holding.values()})),
+            ]
+        )
+        for values in holding.values():
+            slot = slots.filtered(
+                lambda s, v=values: (
+                    s.state == "open"
+                    and s.company_id == v["company"]
+                    and s.start == v["start"]
+                    and s.practitioner_id == v["practitioner"]
+                )
+            )
+            slot._take(values["event"])
+
     def write(self, vals):
         if not {"start", "stop", "clinic_status", "active"}.intersection(vals):
             return super().write(vals)
         before = self._clinic_slot_values()
         res = super().write(vals)
+        # holding a slot now, and not before (moved into it, restored)
+        self.filtered(
+            lambda e: e.id not in before or before[e.id]["start"] != e.start
+        )._clinic_take_slots()
         freed = []
         for event in self.filtered(lambda e: e.id in before):
             slot = before[event.id]

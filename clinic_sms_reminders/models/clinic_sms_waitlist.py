@@ -235,6 +235,31 @@ class ClinicSmsWaitlistSlot(models.Model):
         slots._offer(now)
         return slots
 
+    def _lock(self):
+        """Lock the slots' rows until the end of the transaction: concurrent
+        acceptances (and bookings) of one slot are served one after the other."""
+        self.env.flush_all()
+        self.env.cr.execute(
+            SQL(
+                "SELECT id FROM clinic_sms_waitlist_slot WHERE id IN %s FOR UPDATE",
+                tuple(self.ids),
+            )
+        )
+        self.env.invalidate_all()
+
+    def _take(self, event, now=None):
+        """``event`` was booked in these slots by other means than the
+        waitlist: the patients offered them are told they are taken."""
+        if not self:
+            return
+        self._lock()
+        slots = self.filtered(lambda s: s.state == "open")
+        slots.write({"state": "booked", "booked_event_id": event.id})
+        offers = slots.offer_ids.filtered(lambda o: o.state == "offered")
+        offers.write({"state": "taken"})
+        offers.waitlist_id._sync_state()
+        offers._queue_message("waitlist_taken", now)
+
     def _offer(self, now=None):
         """Offer each open slot to the next waiting patients, up to the
         clinic's number of offers at once; nobody is offered a slot twice."""
@@ -381,19 +406,6 @@ class ClinicSmsWaitlistOffer(models.Model):
     # ------------------------------------------------------------------
     # Acceptance
     # ------------------------------------------------------------------
-    def _lock_slot(self):
-        """Lock the slot's row until the end of the transaction: concurrent
-        acceptances of one slot are served one after the other."""
-        self.ensure_one()
-        self.env.flush_all()
-        self.env.cr.execute(
-            SQL(
-                "SELECT id FROM clinic_sms_waitlist_slot WHERE id = %s FOR UPDATE",
-                self.slot_id.id,
-            )
-        )
-        self.env.invalidate_all()
-
     def _accept(self, now=None):
         """The patient accepts: the first acceptance books the slot, the others
         are told it is taken. Returns the booked appointment, or an empty
@@ -401,7 +413,7 @@ class ClinicSmsWaitlistOffer(models.Model):
         self.ensure_one()
         now = now or fields.Datetime.now()
         offer = self.sudo()
-        offer._lock_slot()
+        offer.slot_id._lock()
         slot = offer.slot_id
         Event = self.env["calendar.event"]
         if offer.state != "offered":
@@ -438,6 +450,7 @@ class ClinicSmsWaitlistOffer(models.Model):
         return (
             self.env["calendar.event"]
             .with_company(slot.company_id)
+            .with_context(clinic_waitlist_booking=True)
             .create(
                 {
                     "name": name,
@@ -466,16 +479,22 @@ class ClinicSmsWaitlistOffer(models.Model):
         keyword (OUI, YES...) and the number has an open offer, accept the
         latest offer. True when the reply was about an offer (booked or
         taken), so that it is not also read as an appointment confirmation."""
-        if not number or keywords.classify_reply(text or "") != keywords.CONFIRM:
-            return False
-        domain = [("state", "=", "offered"), ("phone", "=", number)]
-        if company:
-            domain.append(("company_id", "=", company.id))
-        offer = self.sudo().search(domain, order="create_date desc, id desc", limit=1)
+        offer = self._offer_for_reply(company, number, text)
         if not offer:
             return False
         offer._accept()
         return True
+
+    @api.model
+    def _offer_for_reply(self, company, number, text):
+        """The open offer a reply ``text`` of ``number`` accepts, if any: the
+        latest one sent to that number by ``company``."""
+        if not number or keywords.classify_reply(text or "") != keywords.CONFIRM:
+            return self.browse()
+        domain = [("state", "=", "offered"), ("phone", "=", number)]
+        if company:
+            domain.append(("company_id", "=", company.id))
+        return self.sudo().search(domain, order="create_date desc, id desc", limit=1)
 
     @api.model
     def _cron_expire(self, now=None):

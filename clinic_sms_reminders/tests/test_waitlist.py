@@ -322,3 +322,104 @@ class TestWaitlist(ClinicSmsCase):
             .with_user(other_user)
             .search([("id", "=", entry.id)])
         )
+
+    def test_inbound_reply_accepts_the_offer(self):
+        """The inbox's hook: an OUI received from a patient with an open offer
+        books the slot and is recorded as an answer to the offer."""
+        self._four_waiting()
+        event = self._appointment(clinic_service_ids=[(6, 0, self.cleaning.ids)])
+        self._as_reception(event).action_clinic_cancel()
+        patient = self.waiting[2]
+        inbound = self.env["clinic.sms.inbound"].create(
+            {
+                "provider_id": self.provider.id,
+                "company_id": self.company.id,
+                "from_number": patient.clinic_mobile,
+                "text": "Oui",
+            }
+        )
+        self.assertTrue(inbound._clinic_waitlist_accept(patient.clinic_mobile))
+        self.assertEqual(inbound.action, "waitlist")
+        self.assertEqual(inbound.partner_id, patient)
+        self.assertEqual(inbound.appointment_id.clinic_patient_id, patient)
+        self.assertEqual(inbound.appointment_id.start, event.start)
+        # a free-text reply is not an acceptance
+        other = self.env["clinic.sms.inbound"].create(
+            {
+                "provider_id": self.provider.id,
+                "company_id": self.company.id,
+                "from_number": self.waiting[0].clinic_mobile,
+                "text": "Oui mais plutôt l'après-midi",
+            }
+        )
+        self.assertFalse(other._clinic_waitlist_accept(self.waiting[0].clinic_mobile))
+        self.assertFalse(other.action)
+
+    def test_slot_booked_by_the_reception_withdraws_the_offers(self):
+        """When the reception books a patient by phone into a slot being
+        offered, the patients offered it are told it is taken and an OUI that
+        comes later books nothing."""
+        self._four_waiting()
+        event = self._appointment(clinic_service_ids=[(6, 0, self.cleaning.ids)])
+        self._as_reception(event).action_clinic_cancel()
+        caller = self.env["res.partner"].create(
+            {
+                "name": "Karim Haddad",
+                "phone": "06 44 55 66 77",
+                "country_id": self.env.ref("base.fr").id,
+                "clinic_is_patient": True,
+            }
+        )
+        booked = (
+            self.env["calendar.event"]
+            .with_user(self.receptionist)
+            .with_company(self.company)
+            .create(
+                {
+                    "name": "Détartrage",
+                    "start": event.start,
+                    "stop": event.stop,
+                    "clinic_patient_id": caller.id,
+                    "clinic_practitioner_id": self.practitioner.id,
+                    "clinic_company_id": self.company.id,
+                    "partner_ids": [(6, 0, (caller | self.practitioner).ids)],
+                }
+            )
+        )
+        offers = self.env["clinic.sms.waitlist.offer"].search(
+            [("company_id", "=", self.company.id)]
+        )
+        self.assertEqual(set(offers.mapped("state")), {"taken"})
+        self.assertEqual(offers.slot_id.state, "booked")
+        self.assertEqual(offers.slot_id.booked_event_id, booked)
+        self.assertEqual(
+            self._offer_messages("waitlist_taken").partner_id, self.waiting[:3]
+        )
+        self.assertFalse(
+            self.env["clinic.sms.waitlist.offer"]._accept_from_reply(
+                self.company, self.waiting[0].clinic_mobile, "OUI"
+            )
+        )
+        self.assertFalse(
+            self.env["calendar.event"].search(
+                [("clinic_patient_id", "in", self.waiting.ids)]
+            )
+        )
+
+    def test_moved_back_into_its_slot(self):
+        """An appointment moved a week later, then back: its slot is no longer
+        free and its offers are withdrawn."""
+        self._four_waiting()
+        event = self._appointment(clinic_service_ids=[(6, 0, self.cleaning.ids)])
+        start, stop = event.start, event.stop
+        reception = self._as_reception(event)
+        reception.write(
+            {"start": start + timedelta(days=7), "stop": stop + timedelta(days=7)}
+        )
+        offers = self.env["clinic.sms.waitlist.offer"].search(
+            [("company_id", "=", self.company.id)]
+        )
+        self.assertEqual(set(offers.mapped("state")), {"offered"})
+        reception.write({"start": start, "stop": stop})
+        self.assertEqual(set(offers.mapped("state")), {"taken"})
+        self.assertEqual(offers.slot_id.booked_event_id, event)
