@@ -53,10 +53,13 @@ class CalendarEvent(models.Model):
     def _clinic_take_slots(self):
         """Appointments booked (or moved, or restored) into a slot that is
         being offered take it: its offers are withdrawn ("slot taken")."""
+        Slot = self.env["clinic.sms.waitlist.slot"].sudo()
+        # the common case, also for bulk imports: no slot is being offered
+        if not self or not Slot.search([("state", "=", "open")], limit=1):
+            return
         holding = self._clinic_slot_values()
         if not holding:
             return
-        Slot = self.env["clinic.sms.waitlist.slot"].sudo()
         slots = Slot.search(
             [
                 ("state", "=", "open"),

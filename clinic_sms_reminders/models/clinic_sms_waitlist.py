@@ -118,8 +118,10 @@ class ClinicSmsWaitlist(models.Model):
                 )
 
     def action_cancel(self):
+        """The patient does not wait any more: their open offers expire."""
         self.write({"state": "cancelled"})
-        self.offer_ids.filtered(lambda o: o.state == "offered").write(
+        # offers change through the waitlist's own methods only
+        self.sudo().offer_ids.filtered(lambda o: o.state == "offered").write(
             {"state": "expired"}
         )
         return True

@@ -423,3 +423,20 @@ class TestWaitlist(ClinicSmsCase):
         reception.write({"start": start, "stop": stop})
         self.assertEqual(set(offers.mapped("state")), {"taken"})
         self.assertEqual(offers.slot_id.booked_event_id, event)
+
+    def test_patient_stops_waiting(self):
+        """The reception takes a patient off the waitlist: their open offer
+        expires and an OUI afterwards books nothing."""
+        entries = self._four_waiting()
+        event = self._appointment(clinic_service_ids=[(6, 0, self.cleaning.ids)])
+        self._as_reception(event).action_clinic_cancel()
+        self._as_reception(entries[0]).action_cancel()
+        self.assertEqual(entries[0].state, "cancelled")
+        self.assertEqual(entries[0].offer_ids.state, "expired")
+        self.assertFalse(
+            self.env["clinic.sms.waitlist.offer"]._accept_from_reply(
+                self.company, self.waiting[0].clinic_mobile, "OUI"
+            )
+        )
+        self._as_reception(entries[0]).action_reset()
+        self.assertEqual(entries[0].state, "waiting")
