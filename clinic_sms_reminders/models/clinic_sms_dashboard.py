@@ -26,7 +26,11 @@ FORECAST_DAYS = 7
 CHARTS = {
     "messages": (
         "clinic_sms_reminders.clinic_sms_report_message_action",
-        {"graph_groupbys": ["date:day", "kind"], "pivot_row_groupby": ["kind"]},
+        {
+            "graph_groupbys": ["date:day", "kind"],
+            "pivot_row_groupby": ["kind"],
+            "search_default_last_30_days": 1,
+        },
     ),
     "providers": (
         "clinic_sms_reminders.clinic_sms_report_message_action",
@@ -36,6 +40,7 @@ CHARTS = {
             "pivot_row_groupby": ["provider_id"],
             "pivot_measures": ["message_count", "delivered_rate", "failure_rate"],
             "search_default_attempted": 1,
+            "search_default_last_30_days": 1,
         },
     ),
     "spend": (
