@@ -17,3 +17,4 @@ from . import clinic_sms_inbound
 from . import product_template
 from . import clinic_sms_dashboard
 from . import ir_http
+from . import clinic_sms_compliance
