@@ -1,5 +1,6 @@
 from . import test_access_matrix
 from . import test_campaigns
+from . import test_compliance
 from . import test_consent_chain
 from . import test_dashboard
 from . import test_delivery
