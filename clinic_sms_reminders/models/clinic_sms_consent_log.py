@@ -118,10 +118,14 @@ class ClinicSmsConsentLog(models.Model):
             vals.pop("hash", None)
             vals.pop("previous_hash", None)
         partner_ids = sorted({vals["partner_id"] for vals in vals_list})
-        # one writer per patient's chain at a time, across workers
+        # one writer per patient's chain at a time, across workers: touching
+        # the patient's row makes a concurrent writer wait, then fail with a
+        # serialization error (retried by Odoo) instead of reading a stale
+        # last hash from its snapshot
+        self.env["res.partner"].flush_model(["write_date"])
         self.env.cr.execute(
             SQL(
-                "SELECT id FROM res_partner WHERE id = ANY(%s) ORDER BY id FOR UPDATE",
+                "UPDATE res_partner SET write_date = write_date WHERE id = ANY(%s)",
                 partner_ids,
             )
         )

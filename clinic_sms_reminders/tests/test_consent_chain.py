@@ -4,8 +4,11 @@
 import base64
 import json
 
+import psycopg2
+
 from odoo.exceptions import AccessError
-from odoo.tests import Form
+from odoo.tests import Form, HttpCase
+from odoo.tools import mute_logger
 
 from .common import ClinicSmsCase, make_user
 
@@ -115,6 +118,26 @@ class TestConsentLog(ClinicSmsCase):
         verdict = self.env["clinic.sms.consent.log"]._verify_chain(self.patient)
         self.assertEqual(verdict[self.patient.id], (rows[3], "previous_hash"))
 
+    def test_chain_cannot_fork(self):
+        """R-11.3: two rows can never follow the same row of a patient (what
+        two workers racing on one patient would do): PostgreSQL refuses it."""
+        self.patient.clinic_consent_marketing = True
+        first = self.patient.clinic_consent_log_ids
+        self.env.flush_all()
+        with (
+            self.assertRaises(psycopg2.errors.UniqueViolation),
+            mute_logger("odoo.sql_db"),
+            self.env.cr.savepoint(),
+        ):
+            self.env.cr.execute(
+                """
+                INSERT INTO clinic_sms_consent_log
+                    (partner_id, purpose, granted, source, date, previous_hash)
+                VALUES (%s, 'marketing', FALSE, 'user', now(), %s)
+                """,
+                [self.patient.id, first.previous_hash],
+            )
+
     def test_verify_button_for_managers(self):
         """R-11.3: an SMS manager checks a patient's proof from the form."""
         self.patient.clinic_consent_marketing = True
@@ -192,3 +215,32 @@ class TestGdprExport(ClinicSmsCase):
         other_manager = make_user(self.env, "manager.b", MANAGER_GROUPS, self.other)
         exports = self.env["clinic.sms.gdpr.export"].with_user(other_manager)
         self.assertFalse(exports.search([]))
+
+
+class TestGdprDownload(HttpCase):
+    """R-11.3: the export is a file a manager downloads in the browser; a
+    manager of another clinic cannot fetch it, even knowing its address."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        Company = cls.env["res.company"]
+        cls.clinic = Company.create({"name": "Clinique du Parc"})
+        cls.other = Company.create({"name": "Cabinet Rive Gauche"})
+        cls.patient = cls.env["res.partner"].create(
+            {"name": "Paul Girard", "phone": "+33 6 45 67 89 01"}
+        )
+        cls.manager = make_user(cls.env, "gdpr.parc", MANAGER_GROUPS, cls.clinic)
+        cls.outsider = make_user(cls.env, "gdpr.rive", MANAGER_GROUPS, cls.other)
+
+    def test_manager_downloads_json_and_outsider_is_refused(self):
+        action = self.patient.with_user(self.manager).action_clinic_gdpr_export()
+        self.authenticate("gdpr.parc", "gdpr.parc")
+        response = self.url_open(action["url"])
+        self.assertEqual(response.status_code, 200)
+        self.assertIn("attachment", response.headers["Content-Disposition"])
+        self.assertEqual(response.json()["patient"]["name"], "Paul Girard")
+        self.authenticate("gdpr.rive", "gdpr.rive")
+        refused = self.url_open(action["url"])
+        self.assertIn(refused.status_code, (403, 404))
+        self.assertNotIn("Paul Girard", refused.text)

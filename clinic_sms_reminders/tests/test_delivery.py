@@ -416,8 +416,7 @@ class TestReplies(DeliveryCase):
             lambda entry: entry.purpose == "all"
         )
         self.assertEqual((event_log.granted, event_log.source), (False, "sms_reply"))
-        self.assertIn("STOP", event_log.wording)
-        self.assertIn("Reply START to subscribe again", event_log.wording)
+        self.assertIn("SMS received: STOP", event_log.wording)
         self.assertFalse(self.patient.clinic_consent_marketing)
         confirmation = self._answers("stop_reply")
         self.assertEqual(len(confirmation), 1)
@@ -426,7 +425,10 @@ class TestReplies(DeliveryCase):
             ("+33612345678", "essential"),
         )
         self.assertEqual(confirmation.partner_id.clinic_mobile, "+33612345678")
-        self.assertTrue(confirmation.body.startswith("Clinique Test: "))
+        # in the patient's language; the proof keeps the answer sent
+        self.assertTrue(confirmation.body.startswith("Clinique Test"))
+        self.assertIn("START", confirmation.body)
+        self.assertIn(confirmation.body, event_log.wording)
         # a second STOP (or an auto-responder) gets no second confirmation
         again = self._reply("stop", external_id="2")
         self.assertEqual(again.action, "stop")
@@ -453,7 +455,8 @@ class TestReplies(DeliveryCase):
         self.assertEqual(events[1].inbound_id, inbound)
         answer = self._answers("start_reply")
         self.assertEqual(len(answer), 1)
-        self.assertIn("Reply STOP to opt out", answer.body)
+        self.assertIn("STOP", answer.body)
+        self.assertIn(answer.body, events[1].wording)
 
     def test_help_answers_with_clinic_name_and_phone(self):
         """R-4.2: HELP/AIDE answers with the clinic's name and phone, in the
