@@ -36,6 +36,56 @@ class ClinicSmsMessage(models.Model):
     # the clinic a reply answers: latest message to a number through a provider
     _provider_phone_index = models.Index("(provider_id, phone, id DESC)")
 
+    def _clinic_hold_marketing(self, now):
+        """Apply R-11.1/R-11.2 to these queued messages at once and return
+        the ones that may go out now: a marketing message due at a forbidden
+        moment stays queued with its new time and the reason it waits, one
+        that is no longer worth sending is skipped with the reason. For the
+        dispatcher (on a claimed batch) and the planners (on the rows they
+        just queued). Two queries for the history and holidays, one UPDATE."""
+        reasons = {}
+        holds = self.env["res.company"]._clinic_marketing_hold(self, now, reasons)
+        rows = {}
+        for message in self:
+            status, value = holds.get(message.id, (compliance.OK, None))
+            if status == compliance.WAIT:
+                rows[message.id] = ("queued", value, reasons[message.id])
+            elif status == compliance.SKIP:
+                rows[message.id] = ("skipped", message.scheduled_at, value)
+        if rows:
+            self.flush_recordset()
+            ids = list(rows)
+            self.env.cr.execute(
+                SQL(
+                    """
+                    UPDATE clinic_sms_message AS m
+                       SET state = v.state, scheduled_at = v.scheduled_at,
+                           reason = v.reason, write_uid = %(uid)s,
+                           write_date = %(now)s
+                      FROM unnest(%(ids)s::int[], %(states)s::varchar[],
+                                  %(times)s::timestamp[], %(reasons)s::varchar[])
+                           AS v(id, state, scheduled_at, reason)
+                     WHERE m.id = v.id
+                    """,
+                    uid=self.env.uid,
+                    now=fields.Datetime.now(),
+                    ids=ids,
+                    states=[rows[i][0] for i in ids],
+                    times=[rows[i][1] for i in ids],
+                    reasons=[rows[i][2] for i in ids],
+                )
+            )
+            self.browse(ids).invalidate_recordset(["state", "scheduled_at", "reason"])
+        return self.browse(
+            [message_id for message_id in self.ids if message_id not in rows]
+        )
+
+    def _clinic_recipient_tz(self):
+        self.ensure_one()
+        company_tz = self.company_id.clinic_sms_tz or "UTC"
+        tz_name = self.partner_id.tz or company_tz
+        return tz_name if quiet_hours.is_known_zone(tz_name) else company_tz
+
     def _clinic_blacklist_exempt(self):
         """The messages of ``self`` that go out to a blacklisted number: the
         single confirmation of an opt-out (R-4.2; carriers require it, and it
@@ -157,7 +207,7 @@ class ResCompany(models.Model):
         }
 
     @api.model
-    def _clinic_marketing_hold(self, messages, now):
+    def _clinic_marketing_hold(self, messages, now, wait_reasons=None):
         """The single entry point of R-11.1/R-11.2 for the dispatcher (at send
         time) and the planners: for each marketing message of ``messages``
         (other messages are absent from the result), ``("ok", None)``,
@@ -167,7 +217,9 @@ class ResCompany(models.Model):
         Set-wise: a handful of queries whatever the number of messages
         (messages and partners read in batches, one query for the history of
         marketing messages, one for the holidays). Messages of one patient in
-        the same call are counted against each other in order of due time."""
+        the same call are counted against each other in order of due time.
+        ``wait_reasons``, when given, is filled with the reason of each wait
+        (``marketing_quiet`` or ``marketing_cap``)."""
         messages = messages.filtered(
             lambda m: compliance.is_marketing(m.kind, m.purpose)
         )
@@ -185,9 +237,7 @@ class ResCompany(models.Model):
         ordered = messages.sorted(lambda m: (max(m.scheduled_at, now), m.id))
         for message in ordered:
             company = message.company_id
-            tz_name = message.partner_id.tz or company.clinic_sms_tz or "UTC"
-            if not quiet_hours.is_known_zone(tz_name):
-                tz_name = company.clinic_sms_tz or "UTC"
+            tz_name = message._clinic_recipient_tz()
             policy = company._clinic_marketing_policy(
                 holidays[company.id],
                 compliance.HORIZON_DAYS.get(
@@ -199,6 +249,10 @@ class ResCompany(models.Model):
             due = max(message.scheduled_at, now)
             status, value = compliance.hold(due, tz_name, sent, policy)
             result[message.id] = (status, value)
+            if status == compliance.WAIT and wait_reasons is not None:
+                wait_reasons[message.id] = compliance.wait_reason(
+                    due, tz_name, value, policy
+                )
             if status != compliance.SKIP:
                 sent.append(due if status == compliance.OK else value)
         return result

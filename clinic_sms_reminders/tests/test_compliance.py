@@ -156,3 +156,37 @@ class TestMarketingHold(ClinicSmsCase):
         self.assertEqual(len(result), 500)
         self.assertEqual({status for status, _value in result.values()}, {"wait"})
         self.assertLessEqual(queries, 15, queries)
+
+    def test_hold_applied_on_queued_messages(self):
+        """R-11.1 R-11.2: the dispatcher's one call: the messages that may go
+        now come back; the others stay queued at their next allowed time with
+        the reason they wait, or are skipped with the reason."""
+        self._sent(self.regular, 25, 26, 27)
+        self.company.clinic_sms_marketing_sundays = True
+        free = self._message(self.patient)
+        capped = self._message(self.regular)
+        late_greeting = self._message(self.new_yorker, kind="birthday")
+        reminder = self._message(self.regular, kind="reminder", purpose="appointment")
+        self._sent(self.new_yorker, 25, 26, 27)
+        batch = free | capped | late_greeting | reminder
+        released = batch._clinic_hold_marketing(self.now)
+        self.assertEqual(released, free | reminder)
+        self.assertEqual(
+            (capped.state, capped.reason, capped.scheduled_at),
+            ("queued", "marketing_cap", utc(2027, 4, 1, 8, 0)),
+        )
+        self.assertEqual(
+            (late_greeting.state, late_greeting.reason),
+            ("skipped", "marketing_cap"),
+        )
+        self.assertEqual((free.state, free.reason), ("queued", False))
+
+    def test_quiet_wait_reason(self):
+        """R-11.2: a mailing due on Easter Sunday waits for the quiet days,
+        not for a cap."""
+        message = self._message(self.patient)
+        message._clinic_hold_marketing(self.now)
+        self.assertEqual(
+            (message.state, message.reason, message.scheduled_at),
+            ("queued", "marketing_quiet", utc(2027, 3, 30, 8, 0)),
+        )

@@ -170,3 +170,15 @@ def test_r111_r112_hold_properties(
         ):
             end = datetime.combine(earlier, time(20, 0), tzinfo=zone)
             assert end.astimezone(UTC).replace(tzinfo=None) <= when
+
+
+def test_r111_wait_reason_tells_cap_from_quiet_hours():
+    """R-11.1 R-11.2: a wait that quiet hours alone explain is
+    ``marketing_quiet``; a longer one is the caps'."""
+    evening = utc(PARIS, 2026, 12, 1, 21, 0)
+    morning = utc(PARIS, 2026, 12, 2, 10, 0)
+    assert compliance.wait_reason(evening, PARIS, morning, POLICY) == (
+        "marketing_quiet"
+    )
+    later = utc(PARIS, 2026, 12, 3, 10, 0)
+    assert compliance.wait_reason(evening, PARIS, later, POLICY) == "marketing_cap"

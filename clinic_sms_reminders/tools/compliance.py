@@ -143,3 +143,11 @@ def hold(when, tz_name, sent_times, policy):
     if moment == _naive_utc(when):
         return OK, None
     return WAIT, moment
+
+
+def wait_reason(when, tz_name, moment, policy):
+    """Why a message due at ``when`` waits until ``moment``: the quiet days
+    and hours alone would have let it go at ``moment`` (``marketing_quiet``),
+    or only the caps held it longer (``marketing_cap``)."""
+    free = next_marketing_time(when, tz_name, Counter(), policy, use_caps=False)
+    return REASON_QUIET if free == moment else REASON_CAP
