@@ -1,22 +1,32 @@
 from markupsafe import Markup, escape
 
 from odoo import api, fields, models
+from odoo.tools.misc import format_datetime
 
-from ..tools import keywords, phone
+from ..tools import keywords, phone, segments
 
 REPLY_ACTIONS = [
     ("confirm", "Confirmed the appointment"),
     ("cancel", "Cancellation request"),
     ("stop", "Opted out (STOP)"),
+    ("start", "Subscribed again (START)"),
+    ("help", "Asked for help (HELP)"),
     ("logged", "Logged on the patient"),
     ("unmatched", "Unknown sender"),
 ]
 # statuses a patient's reply may still act on
 OPEN_STATUSES = ("scheduled", "confirmed", "out_of_reach")
+# message states in which a message has reached the provider
+REACHED_STATES = ("sending", "sent", "delivered", "failed")
 
 
 class ClinicSmsInbound(models.Model):
-    """SMS received from patients (R-7.6, R-4.2), kept as history."""
+    """SMS received from patients (R-7.6, R-4.2), kept as history.
+
+    A reply acts on one clinic only: the provider's clinic, or for a provider
+    shared by several clinics, the clinic of the latest message sent to that
+    number through it. Only that clinic's patients and appointments are
+    touched (issue 16: a reply on a shared provider acted on every clinic)."""
 
     _name = "clinic.sms.inbound"
     _description = "Received SMS"
@@ -72,50 +82,103 @@ class ClinicSmsInbound(models.Model):
                 {"provider_id": provider.id, "from_number": values["from"]}
             )
         number, _reason = phone.normalize_mobile(values["from"], None)
+        last_message = self._last_message_to(provider, number)
         inbound.write(
             {
                 "from_number": number or values["from"],
                 "to_number": values.get("to"),
                 "text": values.get("text") or "",
-                "company_id": provider.company_id.id,
+                "company_id": (provider.company_id or last_message.company_id).id,
             }
         )
-        inbound._act(number)
+        inbound._act(number, last_message)
         return inbound
 
-    def _patients(self, number):
-        domain = [("clinic_mobile", "=", number)]
-        if self.company_id:
-            domain += [("company_id", "in", [self.company_id.id, False])]
+    @api.model
+    def _last_message_to(self, provider, number):
+        """The latest message sent to ``number`` through ``provider``: it tells
+        which clinic the patient is answering."""
+        if not number:
+            return self.env["clinic.sms.message"]
         return (
-            self.env["res.partner"].search(domain)
-            if number
-            else self.env["res.partner"]
+            self.env["clinic.sms.message"]
+            .sudo()
+            .search(
+                [
+                    ("provider_id", "=", provider.id),
+                    ("phone", "=", number),
+                    ("state", "in", REACHED_STATES),
+                ],
+                order="id desc",
+                limit=1,
+            )
         )
 
-    def _next_appointment(self, patients):
-        return self.env["calendar.event"].search(
+    def _patients(self, number):
+        """The contacts of the reply's clinic with this number (its own and
+        the shared ones), never another clinic's: a family may share a phone,
+        so all of them."""
+        self.ensure_one()
+        partners = self.env["res.partner"].sudo()
+        if not number or not self.company_id:
+            return partners
+        return partners.search(
             [
-                ("clinic_patient_id", "in", patients.ids),
-                ("start", ">", fields.Datetime.now()),
-                ("clinic_status", "in", OPEN_STATUSES),
-            ],
-            order="start",
-            limit=1,
+                ("clinic_mobile", "=", number),
+                ("company_id", "in", [self.company_id.id, False]),
+            ]
         )
 
-    def _act(self, number):
+    def _next_appointment(self, patients, last_message=None):
+        """The appointment the reply is about: the one of the last message
+        when it is still open and ahead, else the patients' next open
+        appointment in this clinic."""
+        now = fields.Datetime.now()
+        event = last_message.appointment_id if last_message else None
+        if (
+            event
+            and event.clinic_patient_id in patients
+            and event.clinic_status in OPEN_STATUSES
+            and event.start > now
+            and event.clinic_company_id == self.company_id
+        ):
+            return event
+        return (
+            self.env["calendar.event"]
+            .sudo()
+            .search(
+                [
+                    ("clinic_patient_id", "in", patients.ids),
+                    ("clinic_company_id", "=", self.company_id.id),
+                    ("start", ">", now),
+                    ("clinic_status", "in", OPEN_STATUSES),
+                ],
+                order="start",
+                limit=1,
+            )
+        )
+
+    def _act(self, number, last_message):
         self.ensure_one()
         patients = self._patients(number)
+        if last_message.partner_id in patients:
+            # the patient the clinic wrote to comes first
+            patients = last_message.partner_id | patients
         reply = keywords.classify_reply(self.text)
         if reply == "stop":
             self._opt_out(number, patients)
+            return
+        if reply == "start":
+            self._opt_in(number, patients)
+            return
+        if reply == "help":
+            self._help(number, patients)
             return
         if not patients:
             self.action = "unmatched"
             return
         self.partner_id = patients[:1]
-        appointment = self._next_appointment(patients)
+        appointment = self._next_appointment(patients, last_message)
         if reply == "confirm" and appointment:
             appointment.clinic_status = "confirmed"
             self.write({"action": "confirm", "appointment_id": appointment.id})
@@ -125,31 +188,182 @@ class ClinicSmsInbound(models.Model):
             self.action = "logged"
         self._log_on_patients(patients)
 
+    # ------------------------------------------------------------------
+    # STOP / START / HELP (R-4.2)
+    # ------------------------------------------------------------------
+    def _is_blacklisted(self, number):
+        return bool(
+            number
+            and self.env["phone.blacklist"]
+            .sudo()
+            .search_count([("number", "=", number)], limit=1)
+        )
+
     def _opt_out(self, number, patients):
-        """STOP: blacklist the number and record the withdrawal (R-4.2)."""
+        """STOP: blacklist the number, withdraw the clinic's patients' recall
+        and marketing consent with a chained proof row, and queue ONE short
+        confirmation (only when the number was not opted out yet: a second
+        STOP, or an auto-responder answering it, gets no answer)."""
+        newly = bool(number) and not self._is_blacklisted(number)
         if number:
             self.env["phone.blacklist"].sudo()._add(
                 [number], message=self.env._("Opted out by SMS reply")
             )
-        patients.with_context(clinic_consent_source="sms_reply").write(
-            {"clinic_consent_recall": False, "clinic_consent_marketing": False}
-        )
-        log = self.env["clinic.sms.consent.log"].sudo()
-        log.create(
+        answer = newly and self._queue_answer("stop_reply", number, patients)
+        self._log_event(patients, False, answer)
+        patients.with_context(
+            clinic_consent_source="sms_reply",
+            clinic_consent_company_id=self.company_id.id,
+            clinic_consent_inbound_id=self.id,
+            clinic_consent_note=self.env._("STOP received: number blacklisted"),
+        ).write({"clinic_consent_recall": False, "clinic_consent_marketing": False})
+        self.write({"action": "stop", "partner_id": patients[:1].id})
+        self._log_on_patients(patients)
+
+    def _opt_in(self, number, patients):
+        """START/UNSTOP: lift the opt-out, give back what the last STOP
+        withdrew, record it and confirm."""
+        was_blacklisted = self._is_blacklisted(number)
+        if was_blacklisted:
+            self.env["phone.blacklist"].sudo()._remove(
+                [number], message=self.env._("Subscribed again by SMS reply")
+            )
+        answer = self._queue_answer("start_reply", number, patients)
+        if was_blacklisted or patients:
+            self._log_event(patients, True, answer)
+            self._restore_consents(patients)
+        self.write({"action": "start", "partner_id": patients[:1].id})
+        self._log_on_patients(patients)
+
+    def _restore_consents(self, patients):
+        logs = self.env["clinic.sms.consent.log"].sudo()
+        for patient in patients:
+            last_stop = logs.search(
+                [
+                    ("partner_id", "=", patient.id),
+                    ("purpose", "=", "all"),
+                    ("inbound_id", "!=", False),
+                    ("granted", "=", False),
+                ],
+                order="id desc",
+                limit=1,
+            )
+            if not last_stop:
+                continue
+            withdrawn = logs.search(
+                [
+                    ("partner_id", "=", patient.id),
+                    ("inbound_id", "=", last_stop.inbound_id.id),
+                    ("purpose", "in", ("recall", "marketing")),
+                    ("granted", "=", False),
+                ]
+            )
+            values = {f"clinic_consent_{log.purpose}": True for log in withdrawn}
+            if values:
+                patient.with_context(
+                    clinic_consent_source="sms_reply",
+                    clinic_consent_company_id=self.company_id.id,
+                    clinic_consent_inbound_id=self.id,
+                    clinic_consent_note=self.env._("START received"),
+                ).write(values)
+
+    def _help(self, number, patients):
+        """HELP/AIDE: answer with the clinic's name and phone (never to an
+        opted-out number: the blacklist wins)."""
+        if not self._is_blacklisted(number):
+            self._queue_answer("help_reply", number, patients)
+        self.write({"action": "help", "partner_id": patients[:1].id})
+        self._log_on_patients(patients)
+
+    def _log_event(self, patients, granted, answer):
+        """One chained consent row per patient for a STOP or START, keeping
+        the SMS received and the answer sent (R-11.3)."""
+        if not patients:
+            return
+        wording = self.env._("SMS received: %(text)s", text=self.text or "")
+        if answer:
+            wording += "\n" + self.env._("Answer: %(text)s", text=answer)
+        self.env["clinic.sms.consent.log"].sudo().create(
             [
                 {
                     "partner_id": patient.id,
-                    "purpose": "appointment",
-                    "granted": False,
+                    "company_id": self.company_id.id,
+                    "purpose": "all",
+                    "granted": granted,
                     "source": "sms_reply",
-                    "note": self.env._("STOP received: number blacklisted"),
+                    "wording": wording,
+                    "inbound_id": self.id,
+                    "note": self.env._("START received: number subscribed again")
+                    if granted
+                    else self.env._("STOP received: number blacklisted"),
                 }
                 for patient in patients
             ]
         )
-        self.write({"action": "stop", "partner_id": patients[:1].id})
-        self._log_on_patients(patients)
 
+    def _answer_text(self, kind, lang):
+        """The automatic answer in ``lang``, cut to one SMS part by shortening
+        the clinic's name."""
+        company = self.company_id
+        env = self.with_context(lang=lang).env
+        name = company.name or ""
+        phone_number = company.phone or ""
+        while True:
+            if kind == "stop_reply":
+                text = env._(
+                    "%(clinic)s: you will not receive any more SMS from us. "
+                    "Reply START to subscribe again.",
+                    clinic=name,
+                )
+            elif kind == "start_reply":
+                text = env._(
+                    "%(clinic)s: you will receive our SMS again. "
+                    "Reply STOP to opt out.",
+                    clinic=name,
+                )
+            elif phone_number:
+                text = env._(
+                    "%(clinic)s: call us on %(phone)s. Reply STOP to opt out.",
+                    clinic=name,
+                    phone=phone_number,
+                )
+            else:
+                text = env._("%(clinic)s. Reply STOP to opt out.", clinic=name)
+            if segments.count(text, smart=True).parts <= 1 or not name:
+                return text
+            name = name[:-1]
+
+    def _queue_answer(self, kind, number, patients):
+        """Queue an automatic answer through the outbox like any message
+        (essential, billed, logged); returns its text, or False when no clinic
+        can send it. Once per received SMS; HELP at most once an hour per
+        number, so two auto-responders cannot talk for ever."""
+        company = self.company_id
+        if not number or not company:
+            return False
+        patient = patients[:1]
+        lang = patient.lang or company.partner_id.lang or "en_US"
+        text = self._answer_text(kind, lang)
+        now = fields.Datetime.now()
+        trigger = now.strftime("%Y%m%d%H") if kind == "help_reply" else self.id
+        self.env["clinic.sms.message"].sudo()._insert_queued(
+            [
+                {
+                    "kind": kind,
+                    "purpose": "essential",
+                    "company_id": company.id,
+                    "partner_id": patient.id,
+                    "phone": number,
+                    "body": text,
+                    "idempotency_key": f"{kind}:{company.id}:{number}:{trigger}",
+                    "scheduled_at": now,
+                    "state": "queued",
+                }
+            ]
+        )
+        return text
+
+    # ------------------------------------------------------------------
     def _request_cancellation(self, appointment):
         """Cancellation keywords: an activity for the reception, or cancel at
         once when the clinic chose so (R-7.6)."""
@@ -173,8 +387,19 @@ class ClinicSmsInbound(models.Model):
         )
 
     def _log_on_patients(self, patients):
-        body = Markup("<p><b>%s</b></p><p>%s</p>") % (
+        """Case note: who received what kind of reply, when. The text stays
+        in the clinic's Received SMS, which other clinics cannot read (a
+        patient's chatter is shared by every clinic that sees the contact)."""
+        if not patients:
+            return
+        actions = dict(self._fields["action"]._description_selection(self.env))
+        tz = self.company_id.clinic_sms_tz or "UTC"
+        body = Markup("<p><b>%s</b> (%s, %s): %s</p>") % (
             self.env._("SMS received"),
-            self.text,
+            self.company_id.name or "",
+            format_datetime(self.env, self.received_at, tz=tz, dt_format="short"),
+            self.env._("free text, to read in SMS > Received SMS")
+            if self.action == "logged"
+            else actions.get(self.action, ""),
         )
         patients.sudo()._message_log_batch({patient.id: body for patient in patients})

@@ -1,4 +1,5 @@
 from odoo import api, fields, models
+from odoo.exceptions import AccessError
 
 from ..tools import phone as phone_tools
 
@@ -119,25 +120,78 @@ class ResPartner(models.Model):
         return "user"
 
     def _clinic_log_consent(self, fnames, before=None, note=False):
-        """Record one proof row per changed consent purpose (R-4.1)."""
+        """Record one proof row per changed consent purpose (R-4.1, R-11.3),
+        as the system: users cannot write the log themselves.
+
+        The context may give the wording the patient saw
+        (``clinic_consent_wording``, else the field's label and help), the
+        clinic (``clinic_consent_company_id``) and the SMS that caused the
+        change (``clinic_consent_inbound_id``)."""
         if not fnames or not self:
             return
         source = self._clinic_consent_source()
+        context = self.env.context
+        company_id = context.get("clinic_consent_company_id") or self.env.company.id
         vals_list = []
         for partner in self:
             for fname in sorted(fnames):
                 if before is not None and partner[fname] == before[partner.id][fname]:
                     continue
+                field = self._fields[fname]
+                label = field._description_string(self.env)
+                explained = field._description_help(self.env) or ""
+                wording = context.get("clinic_consent_wording") or (
+                    f"{label}: {explained}"
+                )
                 vals_list.append(
                     {
                         "partner_id": partner.id,
+                        "company_id": company_id,
                         "purpose": CONSENT_FIELDS[fname],
                         "granted": partner[fname],
                         "source": source,
-                        "note": note,
+                        "note": note or context.get("clinic_consent_note") or False,
+                        "wording": wording,
+                        "inbound_id": context.get("clinic_consent_inbound_id") or False,
                     }
                 )
         self.env["clinic.sms.consent.log"].sudo().create(vals_list)
+
+    def action_clinic_gdpr_export(self):
+        """Download this patient's consent and SMS record (GDPR access)."""
+        self.ensure_one()
+        export = self.env["clinic.sms.gdpr.export"]._export_partner(self)
+        return {
+            "type": "ir.actions.act_url",
+            "url": f"/web/content/clinic.sms.gdpr.export/{export.id}/data"
+            f"?download=true&filename={export.filename}",
+            "target": "self",
+        }
+
+    def action_clinic_verify_consent_chain(self):
+        """Tell whether this patient's consent proof is intact (R-11.3)."""
+        self.ensure_one()
+        if not self.env.user.has_group("clinic_sms_reminders.group_clinic_sms_manager"):
+            raise AccessError(self.env._("Only SMS managers can verify consent proof."))
+        broken = self.env["clinic.sms.consent.log"]._verify_chain(self)[self.id]
+        if broken is None:
+            message, kind = (
+                self.env._("The consent proof of %(name)s is intact.", name=self.name),
+                "success",
+            )
+        else:
+            message = self.env._(
+                "The consent proof of %(name)s is broken from the change of "
+                "%(date)s on.",
+                name=self.name,
+                date=broken[0].date,
+            )
+            kind = "danger"
+        return {
+            "type": "ir.actions.client",
+            "tag": "display_notification",
+            "params": {"message": message, "type": kind, "sticky": kind == "danger"},
+        }
 
     def action_clinic_sms_messages(self):
         self.ensure_one()

@@ -1,5 +1,7 @@
 from . import test_access_matrix
 from . import test_campaigns
+from . import test_compliance
+from . import test_consent_chain
 from . import test_dashboard
 from . import test_delivery
 from . import test_end_to_end
@@ -13,6 +15,7 @@ from . import test_notifications
 from . import test_patient
 from . import test_planning
 from . import test_reports
+from . import test_replies_shared
 from . import test_rules
 from . import test_security
 from . import test_send_wizard

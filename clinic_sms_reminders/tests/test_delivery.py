@@ -352,6 +352,16 @@ class TestReplies(DeliveryCase):
         }
         return self.kannel._webhook_inbound(data)
 
+    def _blacklisted(self, number="+33612345678"):
+        return bool(
+            self.env["phone.blacklist"].sudo().search([("number", "=", number)])
+        )
+
+    def _answers(self, kind):
+        return self.env["clinic.sms.message"].search(
+            [("company_id", "=", self.company.id), ("kind", "=", kind)]
+        )
+
     def test_confirmation_keyword_confirms(self):
         """R-7.6: OUI confirms the patient's next appointment; a replay is ignored."""
         event = self._appointment()
@@ -374,36 +384,114 @@ class TestReplies(DeliveryCase):
 
     def test_reply_text_shown_literally_in_notes(self):
         """R-7.6 R-8.2: a patient's reply is shown as text in the reception's
-        activity and the case note, never as HTML."""
+        activity, never as HTML; the case note does not repeat it (the text
+        stays in the clinic's Received SMS)."""
         self._appointment()
-        text = "NON <b>now</b> <img src=x onerror=alert(1)>"
-        inbound = self._reply(text)
+        inbound = self._reply("NON <> & <>")
         self.assertEqual(inbound.action, "cancel")
         note = str(self.patient.activity_ids[-1:].note)
-        self.assertIn("&lt;b&gt;now&lt;/b&gt; &lt;img src=x onerror=alert(1)&gt;", note)
-        self.assertNotIn("<img", note)
-        logged = self.patient.message_ids.filtered(lambda m: "onerror" in str(m.body))
-        for message in logged:
-            self.assertNotIn("<img", str(message.body))
+        self.assertIn("NON &lt;&gt; &amp; &lt;&gt;", note)
+        html = "<b>now</b> <img src=x onerror=alert(1)>"
+        free = self._reply(html, external_id="2")
+        self.assertEqual((free.action, free.text), ("logged", html))
+        notes = self.patient.message_ids.filtered(
+            lambda m: "SMS received" in str(m.body)
+        )
+        self.assertEqual(len(notes), 2)
+        for message in notes:
+            self.assertNotIn("onerror", str(message.body))
+            self.assertIn("Clinique Test", str(message.body))
 
     def test_stop_blacklists_and_next_message_skipped(self):
-        """R-4.2 R-7.6: STOP blacklists the number, logs the withdrawal, and the
-        next planned message is skipped."""
+        """R-4.2 R-7.6: STOP blacklists the number, logs the withdrawal with
+        the words received and sent, queues ONE confirmation that goes out to
+        the blacklisted number, and the next planned message is skipped."""
+        self.patient.clinic_consent_marketing = True
         event = self._appointment()
         message = self._messages(event)
         inbound = self._reply("STOP")
         self.assertEqual(inbound.action, "stop")
-        blacklist = (
-            self.env["phone.blacklist"].sudo().search([("number", "=", "+33612345678")])
+        self.assertTrue(self._blacklisted())
+        event_log = self.patient.clinic_consent_log_ids.filtered(
+            lambda entry: entry.purpose == "all"
         )
-        self.assertTrue(blacklist.active)
-        log = self.patient.clinic_consent_log_ids.filtered(
-            lambda entry: entry.source == "sms_reply"
-        )
-        self.assertTrue(log)
+        self.assertEqual((event_log.granted, event_log.source), (False, "sms_reply"))
+        self.assertIn("SMS received: STOP", event_log.wording)
         self.assertFalse(self.patient.clinic_consent_marketing)
+        confirmation = self._answers("stop_reply")
+        self.assertEqual(len(confirmation), 1)
+        self.assertEqual(
+            (confirmation.phone, confirmation.purpose),
+            ("+33612345678", "essential"),
+        )
+        self.assertEqual(confirmation.partner_id.clinic_mobile, "+33612345678")
+        # in the patient's language; the proof keeps the answer sent
+        self.assertTrue(confirmation.body.startswith("Clinique Test"))
+        self.assertIn("START", confirmation.body)
+        self.assertIn(confirmation.body, event_log.wording)
+        # a second STOP (or an auto-responder) gets no second confirmation
+        again = self._reply("stop", external_id="2")
+        self.assertEqual(again.action, "stop")
+        self.assertEqual(len(self._answers("stop_reply")), 1)
         self._send(message, [FakeResponse()])
         self.assertEqual((message.state, message.reason), ("skipped", "blacklisted"))
+        self.assertEqual(confirmation.state, "sent")
+        self.assertEqual(confirmation.units, 1)
+
+    def test_start_subscribes_again(self):
+        """R-4.2: START lifts the opt-out, gives back what the STOP withdrew,
+        is logged in the consent chain and confirmed by SMS."""
+        self.patient.clinic_consent_marketing = True
+        self._reply("STOP")
+        inbound = self._reply("Start", external_id="2")
+        self.assertEqual(inbound.action, "start")
+        self.assertFalse(self._blacklisted())
+        self.assertTrue(self.patient.clinic_consent_marketing)
+        self.assertTrue(self.patient.clinic_consent_recall)
+        events = self.patient.clinic_consent_log_ids.filtered(
+            lambda entry: entry.purpose == "all"
+        ).sorted("id")
+        self.assertEqual(events.mapped("granted"), [False, True])
+        self.assertEqual(events[1].inbound_id, inbound)
+        answer = self._answers("start_reply")
+        self.assertEqual(len(answer), 1)
+        self.assertIn("STOP", answer.body)
+        self.assertIn(answer.body, events[1].wording)
+
+    def test_help_answers_with_clinic_name_and_phone(self):
+        """R-4.2: HELP/AIDE answers with the clinic's name and phone, in the
+        patient's language, at most once an hour; never to an opted-out
+        number."""
+        self.company.phone = "+33 1 44 55 66 77"
+        self.patient.lang = "fr_FR"
+        inbound = self._reply("Aide svp")
+        self.assertEqual(inbound.action, "help")
+        answer = self._answers("help_reply")
+        self.assertEqual(len(answer), 1)
+        self.assertIn("Clinique Test", answer.body)
+        self.assertIn("+33 1 44 55 66 77", answer.body)
+        self._reply("HELP", external_id="2")
+        self.assertEqual(len(self._answers("help_reply")), 1)
+        self._reply("STOP", external_id="3")
+        self._answers("help_reply").unlink()
+        self._reply("HELP", external_id="4")
+        self.assertFalse(self._answers("help_reply"))
+
+    def test_keywords_inside_free_text_do_nothing(self):
+        """R-4.2 R-7.6 (issue 16, 9): "Yes, I will stop by" does not opt out,
+        "C'est impossible" does not confirm, "N'oubliez pas" does not cancel:
+        they are free text for the reception."""
+        event = self._appointment()
+        replies = [
+            self._reply("Yes, I will stop by", external_id="1"),
+            self._reply("C'est impossible", external_id="2"),
+            self._reply("N'oubliez pas", external_id="3"),
+        ]
+        self.assertEqual([r.action for r in replies], ["logged"] * 3)
+        self.assertFalse(self._blacklisted())
+        self.assertEqual(event.clinic_status, "scheduled")
+        self.assertFalse(self.patient.activity_ids)
+        self.assertFalse(self.patient.clinic_consent_log_ids)
 
     def test_unknown_reply_logged_on_patient(self):
         """R-7.6: anything else is logged on the patient's chatter; unknown
