@@ -1,4 +1,5 @@
 from odoo import api, fields, models
+from odoo.exceptions import ValidationError
 
 from .clinic_sms_message import PURPOSES, REASONS
 
@@ -38,6 +39,19 @@ class ClinicSmsMailing(models.Model):
     )
     exclusion_summary = fields.Text(readonly=True)
     units_used = fields.Integer(compute="_compute_counts", string="Units")
+
+    @api.constrains("kind", "purpose")
+    def _check_purpose(self):
+        """A mass mailing is marketing: it never passes for an essential
+        message, which would skip the marketing consent (R-5.3, R-3.6)."""
+        for mailing in self:
+            if mailing.kind == "mass" and mailing.purpose == "essential":
+                raise ValidationError(
+                    self.env._(
+                        "A mass mailing cannot be sent as an essential message: "
+                        "choose the marketing purpose."
+                    )
+                )
 
     @api.depends("message_ids.state", "message_ids.units")
     def _compute_counts(self):

@@ -98,7 +98,9 @@ class ClinicSmsSchedule(models.Model):
     def _recipients(self):
         partners = self.partner_id
         if self.category_ids:
-            partners |= self.env["res.partner"].search(
+            # a client group holds the clinic's clients only, also
+            # when the cron (a superuser) runs the schedule
+            partners |= self.company_id._clinic_sms_search_partners(
                 [("category_id", "in", self.category_ids.ids)]
             )
         return partners
