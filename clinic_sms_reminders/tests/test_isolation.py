@@ -108,6 +108,29 @@ class TestSharedRecords(RpcCase):
         )
         self.assertRefused("sms_manager", answer)
 
+    def test_new_records_of_a_manager_belong_to_their_clinic(self):
+        """R-8.2: a clinic's manager creating a template or a provider without
+        choosing a clinic creates one of their clinic (not a shared one they
+        could not save); choosing 'every clinic' explicitly is refused."""
+        for model, vals in (
+            (
+                "clinic.sms.template",
+                {"name": "Parking", "kind": "private", "body": "Parking: level -2."},
+            ),
+            ("clinic.sms.provider", {"name": "Curie sandbox"}),
+        ):
+            with self.subTest(model):
+                status, ids = self.rpc("manager_b", model, "create", vals_list=[vals])
+                self.assertEqual(status, 200, ids)
+                self.assertEqual(self.env[model].browse(ids).company_id, self.company_b)
+                answer = self.rpc(
+                    "manager_b",
+                    model,
+                    "create",
+                    vals_list=[dict(vals, company_id=False)],
+                )
+                self.assertRefused("manager_b", answer)
+
     def test_administrator_of_every_clinic_changes_shared_records(self):
         """R-8.2: a manager who belongs to every clinic changes the shared
         template (and an Odoo administrator can too)."""
