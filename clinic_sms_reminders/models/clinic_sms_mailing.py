@@ -13,6 +13,7 @@ class ClinicSmsMailing(models.Model):
     _name = "clinic.sms.mailing"
     _description = "SMS Mailing"
     _order = "create_date desc, id desc"
+    _check_company_auto = True
 
     name = fields.Char(required=True)
     kind = fields.Selection(MAILING_KINDS, required=True, default="private")
@@ -24,7 +25,9 @@ class ClinicSmsMailing(models.Model):
         index=True,
         default=lambda self: self.env.company,
     )
-    template_id = fields.Many2one("clinic.sms.template", required=True)
+    template_id = fields.Many2one(
+        "clinic.sms.template", required=True, check_company=True
+    )
     user_id = fields.Many2one(
         "res.users", string="Sent By", default=lambda self: self.env.user, readonly=True
     )

@@ -43,6 +43,12 @@ class ClinicSmsWallet(models.Model):
     def write(self, vals):
         if "balance" in vals:
             self._refuse_balance_write()
+        if "company_id" in vals and any(
+            wallet.company_id.id != vals["company_id"] for wallet in self
+        ):
+            raise AccessError(
+                self.env._("An SMS wallet belongs to its clinic for good.")
+            )
         return super().write(vals)
 
     def _refuse_balance_write(self):

@@ -378,6 +378,39 @@ class TestRecipientsOfTheClinic(RpcCase):
             )
         )
 
+    def test_schedule_cannot_target_another_clinics_contact(self):
+        """R-5.6 R-8.2: clinic A's receptionist cannot schedule a reminder to
+        a contact of clinic B, nor with clinic B's template (the cron would
+        send it, and A would read B's text in its history)."""
+        template_b = self.clinic[self.company_b]["template"]
+        for label, vals in (
+            ("contact of B", {"partner_id": self.company_b_contact.id}),
+            (
+                "template of B",
+                {"partner_id": self.of_a.id, "template_id": template_b.id},
+            ),
+        ):
+            with self.subTest(label):
+                status, result = self.rpc(
+                    "sms_user",
+                    "clinic.sms.schedule",
+                    "create",
+                    vals_list=[
+                        dict(
+                            vals,
+                            company_id=self.company_a.id,
+                            custom_text="Your test results are ready.",
+                            date_time="2030-03-20 09:00:00",
+                        )
+                    ],
+                )
+                self.assertIn(status, (403, 422), result)
+        self.assertFalse(
+            self.env["clinic.sms.schedule"].search(
+                [("company_id", "=", self.company_a.id)]
+            )
+        )
+
     def test_client_group_of_a_schedule_is_the_clinics(self):
         """Issue 16 (6), R-5.6 R-8.2: a scheduled reminder of clinic A to the
         'Diabetic' client group reaches A's clients with the tag, not clinic
