@@ -529,11 +529,32 @@ class TestMessagesAreReadOnly(RpcCase):
                     )
         self.env.invalidate_all()
         self.assertEqual(message.read(["state", "body"]), before)
-        # the receptionist cancels the appointment: its queue is cancelled
+        # the receptionist moves the appointment a day later: the reminder
+        # planned for the old time is cancelled, one for the new time queued
+        new_start = event.start + timedelta(days=1)
+        self.assertAllowed(
+            self.rpc(
+                "sms_user",
+                "calendar.event",
+                "write",
+                ids=event.ids,
+                vals={
+                    "start": str(new_start),
+                    "stop": str(new_start + timedelta(minutes=30)),
+                },
+            )
+        )
+        self.env.invalidate_all()
+        self.assertEqual(message.state, "cancelled")
+        moved = event.clinic_sms_message_ids.filtered(
+            lambda m: m.kind == "reminder" and m.state == "queued"
+        )
+        self.assertEqual(len(moved), 1)
+        # then cancels it: its queue is cancelled
         self.assertAllowed(
             self.rpc(
                 "sms_user", "calendar.event", "action_clinic_cancel", ids=event.ids
             )
         )
         self.env.invalidate_all()
-        self.assertEqual(message.state, "cancelled")
+        self.assertEqual(moved.state, "cancelled")
