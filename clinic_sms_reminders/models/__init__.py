@@ -2,6 +2,7 @@ from . import res_company
 from . import res_config_settings
 from . import clinic_sms_consent_log
 from . import res_partner
+from . import clinic_sms_shared_mixin
 from . import clinic_sms_provider
 from . import clinic_sms_wallet
 from . import clinic_sms_wallet_move

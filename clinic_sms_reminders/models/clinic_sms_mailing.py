@@ -1,4 +1,5 @@
 from odoo import api, fields, models
+from odoo.exceptions import ValidationError
 
 from .clinic_sms_message import PURPOSES, REASONS
 
@@ -12,6 +13,7 @@ class ClinicSmsMailing(models.Model):
     _name = "clinic.sms.mailing"
     _description = "SMS Mailing"
     _order = "create_date desc, id desc"
+    _check_company_auto = True
 
     name = fields.Char(required=True)
     kind = fields.Selection(MAILING_KINDS, required=True, default="private")
@@ -23,7 +25,9 @@ class ClinicSmsMailing(models.Model):
         index=True,
         default=lambda self: self.env.company,
     )
-    template_id = fields.Many2one("clinic.sms.template", required=True)
+    template_id = fields.Many2one(
+        "clinic.sms.template", required=True, check_company=True
+    )
     user_id = fields.Many2one(
         "res.users", string="Sent By", default=lambda self: self.env.user, readonly=True
     )
@@ -38,6 +42,19 @@ class ClinicSmsMailing(models.Model):
     )
     exclusion_summary = fields.Text(readonly=True)
     units_used = fields.Integer(compute="_compute_counts", string="Units")
+
+    @api.constrains("kind", "purpose")
+    def _check_purpose(self):
+        """A mass mailing is marketing: it never passes for an essential
+        message, which would skip the marketing consent (R-5.3, R-3.6)."""
+        for mailing in self:
+            if mailing.kind == "mass" and mailing.purpose == "essential":
+                raise ValidationError(
+                    self.env._(
+                        "A mass mailing cannot be sent as an essential message: "
+                        "choose the marketing purpose."
+                    )
+                )
 
     @api.depends("message_ids.state", "message_ids.units")
     def _compute_counts(self):

@@ -624,7 +624,11 @@ class ClinicSmsMessage(models.Model):
 
     def _set_state(self, state, reason=False, detail=False):
         if self:
-            self.write({"state": state, "reason": reason, "reason_detail": detail})
+            # messages are read-only for SMS users: the addon's own paths
+            # (appointment moved or cancelled, schedule stopped) change them
+            self.sudo().write(
+                {"state": state, "reason": reason, "reason_detail": detail}
+            )
 
     def _apply_results(self, results, now):
         """Record what the provider said: sent, retried later with back-off, or

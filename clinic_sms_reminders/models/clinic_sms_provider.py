@@ -57,6 +57,7 @@ class ClinicSmsProvider(models.Model):
     implement ``_<type>_send_batch`` (see readme/CONFIGURE.md)."""
 
     _name = "clinic.sms.provider"
+    _inherit = ["clinic.sms.shared.mixin"]  # noqa: RUF012
     _description = "SMS Provider"
     _order = "sequence, id"
 

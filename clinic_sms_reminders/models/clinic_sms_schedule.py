@@ -12,6 +12,7 @@ class ClinicSmsSchedule(models.Model):
     _name = "clinic.sms.schedule"
     _description = "Scheduled SMS Reminder"
     _order = "next_send_at, id"
+    _check_company_auto = True
 
     name = fields.Char(compute="_compute_name", store=True)
     company_id = fields.Many2one(
@@ -21,13 +22,13 @@ class ClinicSmsSchedule(models.Model):
         index=True,
         default=lambda self: self.env.company,
     )
-    partner_id = fields.Many2one("res.partner", string="Client")
+    partner_id = fields.Many2one("res.partner", string="Client", check_company=True)
     category_ids = fields.Many2many(
         "res.partner.category",
         string="Client Group",
         help="Every client with one of these tags.",
     )
-    template_id = fields.Many2one("clinic.sms.template")
+    template_id = fields.Many2one("clinic.sms.template", check_company=True)
     custom_text = fields.Char(
         size=160, help="Used when no template is chosen (160 characters)."
     )
@@ -98,7 +99,9 @@ class ClinicSmsSchedule(models.Model):
     def _recipients(self):
         partners = self.partner_id
         if self.category_ids:
-            partners |= self.env["res.partner"].search(
+            # a client group holds the clinic's clients only, also
+            # when the cron (a superuser) runs the schedule
+            partners |= self.company_id._clinic_sms_search_partners(
                 [("category_id", "in", self.category_ids.ids)]
             )
         return partners

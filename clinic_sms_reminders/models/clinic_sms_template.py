@@ -61,6 +61,7 @@ class ClinicSmsTemplate(models.Model):
     """SMS text with named placeholders (R-3.1 to R-3.5)."""
 
     _name = "clinic.sms.template"
+    _inherit = ["clinic.sms.shared.mixin"]  # noqa: RUF012
     _description = "Clinic SMS Template"
     _order = "kind, sequence, id"
 

@@ -34,6 +34,34 @@ class ClinicSmsWallet(models.Model):
         "CHECK (balance >= 0)", "The SMS balance cannot go below zero."
     )
 
+    @api.model_create_multi
+    def create(self, vals_list):
+        if any(vals.get("balance") for vals in vals_list):
+            self._refuse_balance_write()
+        return super().create(vals_list)
+
+    def write(self, vals):
+        if "balance" in vals:
+            self._refuse_balance_write()
+        if "company_id" in vals and any(
+            wallet.company_id.id != vals["company_id"] for wallet in self
+        ):
+            raise AccessError(
+                self.env._("An SMS wallet belongs to its clinic for good.")
+            )
+        return super().write(vals)
+
+    def _refuse_balance_write(self):
+        """The balance changes only through the ledger (R-6.2): top-ups,
+        debits and refunds update it in SQL next to their ledger line, never a
+        direct write, whoever asks."""
+        raise AccessError(
+            self.env._(
+                "The SMS balance cannot be changed directly: replenish the "
+                "wallet, every change is then recorded in its ledger."
+            )
+        )
+
     @api.depends("balance", "low_balance_threshold")
     def _compute_is_low(self):
         for wallet in self:

@@ -4,6 +4,7 @@ from zoneinfo import ZoneInfo
 
 from odoo import api, fields, models
 from odoo.exceptions import ValidationError
+from odoo.fields import Domain
 from odoo.tools import SQL
 
 from odoo.addons.base.models.res_partner import _tz_get
@@ -148,6 +149,32 @@ class ResCompany(models.Model):
                 order="company_id, sequence, id",
                 limit=1,
             )
+        )
+
+    def _clinic_sms_search_partners(self, domain):
+        """The contacts matching ``domain`` that are this clinic's, for the
+        messages it sends to many at once (mass mailings, client groups of
+        scheduled reminders): contacts of the clinic, and shared contacts
+        unless they are patients of other clinics only (R-8.2: a clinic never
+        texts another clinic's patients). Searched with the caller's rights."""
+        self.ensure_one()
+        events = self.env["calendar.event"].sudo().with_context(active_test=False)
+        here = events._search(
+            [("clinic_patient_id", "!=", False), ("clinic_company_id", "=", self.id)]
+        )
+        elsewhere = events._search(
+            [
+                ("clinic_patient_id", "!=", False),
+                ("clinic_company_id", "!=", False),
+                ("clinic_company_id", "!=", self.id),
+            ]
+        )
+        shared = Domain("company_id", "=", False) & (
+            Domain("id", "any!", here.select("clinic_patient_id"))
+            | Domain("id", "not any!", elsewhere.select("clinic_patient_id"))
+        )
+        return self.env["res.partner"].search(
+            Domain(domain) & (Domain("company_id", "=", self.id) | shared)
         )
 
     @api.model_create_multi

@@ -9,6 +9,7 @@ from . import test_grouping
 from . import test_hostile_input
 from . import test_i18n
 from . import test_insight_tours
+from . import test_isolation
 from . import test_lifecycle
 from . import test_menus
 from . import test_notifications

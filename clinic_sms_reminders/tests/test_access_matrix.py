@@ -9,6 +9,7 @@ reads, sends, previews, replenishes or configures anything of clinic B.
 import base64
 import json
 import time
+from datetime import datetime, timedelta
 
 from odoo.exceptions import AccessError
 from odoo.tests import Form, HttpCase, new_test_user, tagged
@@ -26,7 +27,9 @@ MANAGERS = frozenset({"sms_manager"})
 EXPECTED = {
     "read_history": SMS_USERS,
     "send_with_wizard": SMS_USERS,
-    "queue_message": SMS_USERS,
+    # messages are read-only for everyone: they are made by the addon's
+    # own paths (wizard, planning), never written by hand (R-8.2)
+    "queue_message": frozenset(),
     "preview_template": SMS_USERS,
     "replenish_with_wizard": MANAGERS,
     "wallet_top_up": MANAGERS,
@@ -709,3 +712,651 @@ class TestWebhookAccess(HttpCase):
         self.assertEqual(response.status_code, 200)
         self.json_message.invalidate_recordset()
         self.assertEqual(self.json_message.state, "failed")
+
+
+# ---------------------------------------------------------------------------
+# The same questions over HTTP, as an integrator asks them: JSON-2
+# (POST /json/2/<model>/<method>, an API key per user), against the running
+# server, for every profile, every model and action, own / other / shared.
+# ---------------------------------------------------------------------------
+
+RPC_PROFILES = (
+    "public",
+    "portal",
+    "internal",
+    "sms_user",
+    "sms_manager",
+    "manager_b",
+    "admin_all",
+)
+# what each profile's groups reach: nothing, internal user, SMS user, manager
+RPC_LEVEL = {
+    "public": 0,
+    "portal": 0,
+    "internal": 1,
+    "sms_user": 2,
+    "sms_manager": 3,
+    "manager_b": 3,
+    "admin_all": 3,
+}
+INTERNAL, USER, MANAGER = 1, 2, 3
+
+
+@tagged("post_install", "-at_install")
+class RpcCase(HttpCase):
+    """Two clinics A and B, each with its own records, users of every profile
+    with an API key, and a JSON-2 client."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.env = cls.env(context=dict(cls.env.context, tracking_disable=True))
+        Company = cls.env["res.company"]
+        fr = cls.env.ref("base.fr")
+        cls.company_a = Company.create({"name": "Cabinet Pasteur", "country_id": fr.id})
+        cls.company_b = Company.create({"name": "Clinique Curie", "country_id": fr.id})
+        cls.env.user.company_ids |= cls.company_a | cls.company_b
+        every = Company.with_context(active_test=False).search([])
+        specs = {
+            "portal": ("base.group_portal", cls.company_a, cls.company_a),
+            "internal": ("base.group_user", cls.company_a, cls.company_a),
+            "sms_user": (
+                "clinic_sms_reminders.group_clinic_sms_user",
+                cls.company_a,
+                cls.company_a,
+            ),
+            "sms_manager": (
+                "clinic_sms_reminders.group_clinic_sms_manager",
+                cls.company_a,
+                cls.company_a,
+            ),
+            "manager_b": (
+                "clinic_sms_reminders.group_clinic_sms_manager",
+                cls.company_b,
+                cls.company_b,
+            ),
+            "admin_all": (
+                "clinic_sms_reminders.group_clinic_sms_manager",
+                cls.company_a,
+                every,
+            ),
+        }
+        cls.users, cls.keys = {}, {"public": None}
+        for profile, (groups, company, companies) in specs.items():
+            user = new_test_user(
+                cls.env,
+                login=f"rpc_{profile}",
+                groups=groups,
+                company_id=company.id,
+                company_ids=[(6, 0, companies.ids)],
+            )
+            cls.users[profile] = user
+            cls.keys[profile] = (
+                cls.env["res.users.apikeys"]
+                .with_user(user)
+                .sudo()
+                ._generate(None, "integration", None)
+            )
+        cls.patient = cls.env["res.partner"].create(
+            {
+                "name": "Jeanne Moreau",
+                "phone": "06 12 34 56 78",
+                "country_id": fr.id,
+                "lang": "en_US",
+            }
+        )
+        cls.practitioner = cls.env["res.partner"].create({"name": "Dr Paul Petit"})
+        cls.service = cls.env["product.product"].create({"name": "Scaling"})
+        cls.clinic = {}
+        for company in cls.company_a | cls.company_b:
+            provider = cls.env["clinic.sms.provider"].create(
+                {"name": f"Sandbox {company.name}", "company_id": company.id}
+            )
+            company.clinic_sms_provider_id = provider
+            company.clinic_sms_wallet_id._top_up(100, "tests")
+            template = cls.env["clinic.sms.template"].create(
+                {
+                    "name": f"Note {company.name}",
+                    "kind": "private",
+                    "company_id": company.id,
+                    "body": f"{company.name}: hello {{patient_first_name}}",
+                }
+            )
+            cls.clinic[company] = {"provider": provider, "template": template}
+        cls.shared_template = cls.env.ref("clinic_sms_reminders.template_confirmation")
+        cls.shared_provider = cls.env.ref("clinic_sms_reminders.provider_sandbox")
+
+    # -- the client ----------------------------------------------------------
+    def rpc(self, profile, model, method, ids=None, **kwargs):
+        """POST /json/2/<model>/<method> as ``profile``: (status, result)."""
+        payload = dict(kwargs, context={"lang": "en_US"})
+        if ids is not None:
+            payload["ids"] = ids
+        headers = {"Content-Type": "application/json"}
+        if self.keys[profile]:
+            headers["Authorization"] = f"bearer {self.keys[profile]}"
+        response = self.url_open(
+            f"/json/2/{model}/{method}", data=json.dumps(payload), headers=headers
+        )
+        return response.status_code, response.json()
+
+    def assertRefused(self, profile, answer):
+        status, body = answer
+        self.assertEqual(status, 401 if profile == "public" else 403, body)
+
+    def assertAllowed(self, answer):
+        status, body = answer
+        self.assertEqual(status, 200, body)
+        return body
+
+    def own_and_other(self, profile):
+        if profile == "manager_b":
+            return self.company_b, self.company_a
+        return self.company_a, self.company_b
+
+    # -- records of a clinic (False: shared by all clinics), made by the system
+    def _appointment(self, company):
+        start = datetime.now().replace(microsecond=0) + timedelta(days=3)
+        return self.env["calendar.event"].create(
+            {
+                "name": "Check-up",
+                "start": start,
+                "stop": start + timedelta(minutes=30),
+                "clinic_patient_id": self.patient.id,
+                "clinic_practitioner_id": self.practitioner.id,
+                "clinic_company_id": company.id,
+                "partner_ids": [(6, 0, self.patient.ids)],
+            }
+        )
+
+
+def _vals(case, model, company):
+    """Values that create a valid ``model`` record of ``company`` (False:
+    shared)."""
+    cid = company.id if company else False
+    template = case.clinic[company]["template"] if company else case.shared_template
+    return {
+        "clinic.sms.message": {
+            "kind": "private",
+            "company_id": cid,
+            "partner_id": case.patient.id,
+            "phone": "+33612345678",
+            "idempotency_key": f"rpc:{cid}:{time.monotonic_ns()}",
+            "body": "Your results are ready.",
+        },
+        "clinic.sms.template": {
+            "name": "Holiday closure",
+            "kind": "private",
+            "company_id": cid,
+            "body": "{clinic_name} is closed on Monday.",
+        },
+        "clinic.sms.rule": {
+            "name": "48 hours before",
+            "company_id": cid,
+            "template_id": template.id,
+            "trigger": "before_start",
+            "delay": 48,
+            "delay_unit": "hours",
+        },
+        "clinic.sms.provider": {"name": "Gateway", "company_id": cid},
+        "clinic.sms.wallet": {"company_id": cid, "balance": 424242},
+        "clinic.sms.wallet.move": {
+            "wallet_id": company.clinic_sms_wallet_id.id if company else False,
+            "move_type": "topup",
+            "units": 424242,
+        },
+        "clinic.sms.mailing": {
+            "name": "Closure notice",
+            "company_id": cid,
+            "template_id": template.id,
+        },
+        "clinic.sms.schedule": {
+            "company_id": cid,
+            "partner_id": case.patient.id,
+            "custom_text": "Your prescription is ready.",
+            "date_time": "2030-03-20 09:00:00",
+        },
+        "clinic.sms.recall": {
+            "name": "Scaling recall",
+            "company_id": cid,
+            "service_ids": [(6, 0, case.service.ids)],
+            "template_id": case.env.ref("clinic_sms_reminders.template_recall").id,
+        },
+    }[model]
+
+
+def _make(case, model, company):
+    """A fresh ``model`` record of ``company`` (False: shared), as the system
+    makes it (so that a write or delete cell never depends on another)."""
+    env = case.env
+    if model == "clinic.sms.wallet":
+        return company.clinic_sms_wallet_id
+    if model == "clinic.sms.wallet.move":
+        return company.clinic_sms_wallet_id._top_up(1, "matrix")
+    if model == "clinic.sms.notification":
+        return (
+            env[model]
+            .with_context(active_test=False)
+            .search([("company_id", "=", company.id)], limit=1)
+        )
+    if model == "clinic.sms.inbound":
+        return env[model].create(
+            {
+                "provider_id": case.clinic[company]["provider"].id,
+                "company_id": company.id,
+                "from_number": "+33612345678",
+                "text": "Thanks",
+            }
+        )
+    if model == "clinic.sms.consent.log":
+        return env[model].create(
+            {
+                "partner_id": case.patient.id,
+                "company_id": company.id,
+                "purpose": "marketing",
+                "granted": True,
+            }
+        )
+    if model == "calendar.event":
+        return case._appointment(company)
+    return env[model].create(_vals(case, model, company))
+
+
+# model -> minimum level per operation (None: nobody, whatever the clinic),
+# the value a write sets, and whether the model has records shared by all
+# clinics. The wallet's balance is never written, not even by a manager: it
+# changes through the ledger only (R-6.2).
+RPC_MODELS = {
+    "clinic.sms.message": {
+        "read": USER,
+        "write": None,
+        "create": None,
+        "unlink": None,
+        "vals": {"state": "sent", "body": "Changed"},
+    },
+    "clinic.sms.template": {
+        "read": USER,
+        "write": MANAGER,
+        "create": MANAGER,
+        "unlink": MANAGER,
+        "vals": {"body": "Hijacked {clinic_name}"},
+        "shared": True,
+    },
+    "clinic.sms.rule": {
+        "read": USER,
+        "write": MANAGER,
+        "create": MANAGER,
+        "unlink": MANAGER,
+        "vals": {"delay": 12},
+    },
+    "clinic.sms.provider": {
+        "read": USER,
+        "write": MANAGER,
+        "create": MANAGER,
+        "unlink": MANAGER,
+        "vals": {"provider_type": "http", "api_url": "http://127.0.0.1:9/steal"},
+        "shared": True,
+    },
+    "clinic.sms.wallet": {
+        "read": USER,
+        "write": None,
+        "create": None,
+        "unlink": None,
+        "vals": {"balance": 424242},
+    },
+    "clinic.sms.wallet.move": {
+        "read": USER,
+        "write": None,
+        "create": None,
+        "unlink": None,
+        "vals": {"units": 424242},
+    },
+    "clinic.sms.notification": {
+        "read": USER,
+        "write": MANAGER,
+        "unlink": MANAGER,
+        "vals": {"active": True},
+    },
+    "clinic.sms.inbound": {
+        "read": USER,
+        "write": None,
+        "unlink": None,
+        "vals": {"text": "Forged"},
+    },
+    "clinic.sms.mailing": {
+        "read": USER,
+        "write": MANAGER,
+        "create": USER,
+        "unlink": MANAGER,
+        "vals": {"name": "Renamed"},
+    },
+    "clinic.sms.schedule": {
+        "read": USER,
+        "write": USER,
+        "create": USER,
+        "unlink": USER,
+        "vals": {"custom_text": "Changed text"},
+    },
+    "clinic.sms.recall": {
+        "read": USER,
+        "write": MANAGER,
+        "create": MANAGER,
+        "unlink": MANAGER,
+        "vals": {"delay_days": 30},
+    },
+    # the consent log's writes are the object of its own tests (R-8.2)
+    "clinic.sms.consent.log": {"read": INTERNAL},
+    "calendar.event": {"read": INTERNAL, "write": INTERNAL, "vals": {"name": "Moved"}},
+}
+
+
+def _expected(profile, need, operation, clinic):
+    """May ``profile`` do ``operation`` on a record of ``clinic`` (own, other,
+    shared) of a model whose ``operation`` needs level ``need``?"""
+    if need is None or RPC_LEVEL[profile] < need:
+        return False
+    if clinic == "other":
+        return profile == "admin_all"
+    if clinic == "shared":
+        return operation == "read" or profile == "admin_all"
+    return True
+
+
+# action -> (minimum level, clinics it runs on); duplicating a shared
+# template is allowed to a clinic's manager: the copy is their clinic's
+RPC_ACTIONS = {
+    "send_wizard": (USER, ("own", "other")),
+    "replenish": (MANAGER, ("own", "other")),
+    "preview": (USER, ("own", "other")),
+    "stop_schedule": (USER, ("own", "other")),
+    "dashboard": (USER, ("own", "other")),
+    "confirm_appointment": (USER, ("own", "other")),
+    "copy_shared_template": (MANAGER, ("shared",)),
+}
+
+
+class TestRpcAccessMatrix(RpcCase):
+    """R-8.2 R-6.2 R-7.2: profiles x (CRUD of every model of the addon, its
+    buttons and wizards) x clinics (own / other / shared), as real users over
+    JSON-2 against the running server. A refusal is a 401/403 that changes
+    nothing; an allowance has its real effect."""
+
+    def _snapshot(self, record):
+        self.env.invalidate_all()
+        record = record.sudo().with_context(active_test=False)
+        if not record.exists():
+            return None
+        fields = [
+            name
+            for name, field in record._fields.items()
+            if field.store and field.type not in ("one2many", "many2many", "binary")
+        ]
+        return record.read(fields)
+
+    def _crud_cell(self, profile, model, operation, clinic):
+        spec = RPC_MODELS[model]
+        own, other = self.own_and_other(profile)
+        company = {"own": own, "other": other, "shared": False}[clinic]
+        allowed = _expected(profile, spec.get(operation), operation, clinic)
+        if operation == "create":
+            vals = _vals(self, model, company)
+            before = self.env[model].sudo().with_context(active_test=False)
+            before = before.search_count([])
+            answer = self.rpc(profile, model, "create", vals_list=[vals])
+            if allowed:
+                record = self.env[model].sudo().browse(self.assertAllowed(answer))
+                self.assertEqual(record.company_id, company or record.company_id)
+                if not company:
+                    self.assertFalse(record.company_id)
+            else:
+                self.assertRefused(profile, answer)
+                after = self.env[model].sudo().with_context(active_test=False)
+                self.assertEqual(after.search_count([]), before)
+            return
+        record = _make(self, model, company)
+        before = self._snapshot(record)
+        if operation == "read":
+            answer = self.rpc(
+                profile, model, "read", ids=record.ids, fields=["display_name"]
+            )
+            if allowed:
+                values = self.assertAllowed(answer)
+                self.assertEqual([row["id"] for row in values], record.ids)
+            else:
+                self.assertRefused(profile, answer)
+            return
+        if operation == "write":
+            answer = self.rpc(
+                profile, model, "write", ids=record.ids, vals=spec["vals"]
+            )
+            if allowed:
+                self.assertAllowed(answer)
+                self.assertNotEqual(self._snapshot(record), before)
+                return
+        else:
+            answer = self.rpc(profile, model, "unlink", ids=record.ids)
+            if allowed:
+                self.assertAllowed(answer)
+                self.assertFalse(record.exists())
+                return
+        self.assertRefused(profile, answer)
+        self.assertEqual(self._snapshot(record), before)
+
+    # -- buttons and wizards ---------------------------------------------------
+    def _action_send_wizard(self, profile, company):
+        """Send SMS wizard: create, Next (review), Send."""
+        answer = self.rpc(
+            profile,
+            "clinic.sms.send.wizard",
+            "create",
+            vals_list=[
+                {
+                    "company_id": company.id,
+                    "template_id": self.clinic[company]["template"].id,
+                    "partner_ids": [(6, 0, self.patient.ids)],
+                }
+            ],
+        )
+        if answer[0] != 200:
+            return answer, None
+        wizard_ids = answer[1]
+        for method in ("action_review", "action_send"):
+            answer = self.rpc(profile, "clinic.sms.send.wizard", method, ids=wizard_ids)
+            if answer[0] != 200:
+                return answer, None
+        mailing = self.env["clinic.sms.mailing"].sudo().browse(answer[1]["res_id"])
+        return answer, lambda: self.assertEqual(
+            (mailing.company_id, mailing.message_ids.partner_id),
+            (company, self.patient),
+        )
+
+    def _action_replenish(self, profile, company):
+        wallet = company.clinic_sms_wallet_id.sudo()
+        before = wallet.balance
+        answer = self.rpc(
+            profile,
+            "clinic.sms.replenish.wizard",
+            "create",
+            vals_list=[{"wallet_id": wallet.id, "units": 5, "note": "invoice 7"}],
+        )
+        if answer[0] == 200:
+            answer = self.rpc(
+                profile,
+                "clinic.sms.replenish.wizard",
+                "action_replenish",
+                ids=answer[1],
+            )
+
+        def check():
+            wallet.invalidate_recordset()
+            self.assertEqual(wallet.balance, before + 5)
+            self.assertEqual(wallet.move_ids[:1].note, "invoice 7")
+
+        return answer, check
+
+    def _action_preview(self, profile, company):
+        event = self._appointment(company)
+        answer = self.rpc(
+            profile,
+            "clinic.sms.template.preview",
+            "create",
+            vals_list=[
+                {
+                    "template_id": self.clinic[company]["template"].id,
+                    "event_id": event.id,
+                }
+            ],
+        )
+        if answer[0] == 200:
+            answer = self.rpc(
+                profile,
+                "clinic.sms.template.preview",
+                "read",
+                ids=answer[1],
+                fields=["body"],
+            )
+        return answer, lambda: self.assertEqual(
+            answer[1][0]["body"], f"{company.name}: hello Jeanne"
+        )
+
+    def _action_stop_schedule(self, profile, company):
+        schedule = _make(self, "clinic.sms.schedule", company)
+        answer = self.rpc(
+            profile, "clinic.sms.schedule", "action_stop", ids=schedule.ids
+        )
+        return answer, lambda: self.assertEqual(schedule.sudo().state, "stopped")
+
+    def _action_dashboard(self, profile, company):
+        """The SMS dashboard of a clinic: its balance and today's counts."""
+        answer = self.rpc(
+            profile,
+            "clinic.sms.dashboard",
+            "create",
+            vals_list=[{"company_id": company.id}],
+        )
+        if answer[0] == 200:
+            answer = self.rpc(
+                profile,
+                "clinic.sms.dashboard",
+                "read",
+                ids=answer[1],
+                fields=["balance", "today_total_count"],
+            )
+        return answer, lambda: self.assertEqual(
+            answer[1][0]["balance"], company.clinic_sms_wallet_id.sudo().balance
+        )
+
+    def _action_confirm_appointment(self, profile, company):
+        """The Confirmed button of an appointment."""
+        event = self._appointment(company)
+        answer = self.rpc(
+            profile, "calendar.event", "action_clinic_confirm", ids=event.ids
+        )
+        return answer, lambda: self.assertEqual(event.clinic_status, "confirmed")
+
+    def _action_copy_shared_template(self, profile, company):
+        """Duplicate a shared template: the copy is the clinic's own."""
+        answer = self.rpc(
+            profile, "clinic.sms.template", "copy", ids=self.shared_template.ids
+        )
+
+        def check():
+            copy = self.env["clinic.sms.template"].sudo().browse(answer[1])
+            self.assertEqual(copy.body, self.shared_template.body)
+            if profile != "admin_all":
+                self.assertEqual(copy.company_id, company)
+
+        return answer, check
+
+    def _action_cell(self, profile, action, clinic):
+        own, other = self.own_and_other(profile)
+        company = other if clinic == "other" else own
+        need = RPC_ACTIONS[action][0]
+        allowed = _expected(
+            profile, need, "read" if clinic == "shared" else "action", clinic
+        )
+        state = self._state_of(company)
+        answer, check = getattr(self, f"_action_{action}")(profile, company)
+        if (action, profile, clinic) == ("confirm_appointment", "internal", "own"):
+            # an internal user without SMS rights on an appointment of their
+            # clinic: the booking permissions decide (R-8.2), either way
+            # consistently
+            allowed = answer[0] == 200
+        if allowed:
+            self.assertAllowed(answer)
+            check()
+        else:
+            self.assertRefused(profile, answer)
+            self.assertEqual(self._state_of(company), state)
+
+    def _state_of(self, company):
+        """What a refused action must leave untouched in a clinic."""
+        self.env.invalidate_all()
+        wallet = company.clinic_sms_wallet_id.sudo()
+        return {
+            "balance": wallet.balance,
+            "ledger": len(wallet.move_ids),
+            "mailings": self.env["clinic.sms.mailing"]
+            .sudo()
+            .search_count([("company_id", "=", company.id)]),
+            "messages": self.env["clinic.sms.message"]
+            .sudo()
+            .search_count(
+                [("company_id", "=", company.id), ("mailing_id", "!=", False)]
+            ),
+            "templates": self.env["clinic.sms.template"]
+            .sudo()
+            .search_count([("company_id", "in", [company.id, False])]),
+            "stopped": self.env["clinic.sms.schedule"]
+            .sudo()
+            .search_count([("company_id", "=", company.id), ("state", "=", "stopped")]),
+            "confirmed": self.env["calendar.event"]
+            .sudo()
+            .search_count(
+                [
+                    ("clinic_company_id", "=", company.id),
+                    ("clinic_status", "=", "confirmed"),
+                ]
+            ),
+        }
+
+    def test_rpc_matrix(self):
+        """R-8.2 R-6.2 R-7.2 R-5.5 R-3.5: every profile x every operation of
+        every model and every action x own / other / shared clinic, over
+        JSON-2; prints the size of the matrix."""
+        cells = {"crud": 0, "actions": 0}
+        for model, spec in RPC_MODELS.items():
+            clinics = (
+                ("own", "other", "shared") if spec.get("shared") else ("own", "other")
+            )
+            for operation in ("read", "write", "create", "unlink"):
+                if operation not in spec:
+                    continue
+                for clinic in clinics:
+                    for profile in RPC_PROFILES:
+                        with self.subTest(
+                            model=model, op=operation, clinic=clinic, profile=profile
+                        ):
+                            self._crud_cell(profile, model, operation, clinic)
+                        cells["crud"] += 1
+        for action, (_need, clinics) in RPC_ACTIONS.items():
+            for clinic in clinics:
+                for profile in RPC_PROFILES:
+                    with self.subTest(action=action, clinic=clinic, profile=profile):
+                        self._action_cell(profile, action, clinic)
+                    cells["actions"] += 1
+        operations = sum(
+            len({"read", "write", "create", "unlink"} & set(spec))
+            for spec in RPC_MODELS.values()
+        )
+        # the size of the matrix is part of the report
+        print(  # pylint: disable=print-used
+            f"\nRPC access matrix: {len(RPC_PROFILES)} profiles x "
+            f"({operations} model operations on {len(RPC_MODELS)} models + "
+            f"{len(RPC_ACTIONS)} actions) x own/other/shared clinics = "
+            f"{cells['crud']} + {cells['actions']} = "
+            f"{cells['crud'] + cells['actions']} cells over JSON-2"
+        )
+        # 7 profiles x (45 model operations x own/other + 8 on shared
+        # records; 6 actions x own/other + 1 on a shared record)
+        self.assertEqual(cells, {"crud": 7 * (45 * 2 + 8), "actions": 7 * (6 * 2 + 1)})

@@ -121,3 +121,28 @@ class TestLowBalance(ClinicSmsCase):
         )
         self.wallet._top_up(10)
         self.assertFalse(self.wallet.low_balance_alerted)
+
+
+class TestWalletLedgerOnly(ClinicSmsCase):
+    def test_balance_and_clinic_are_never_written(self):
+        """R-6.2 R-8.2 (issue 16 (3)): neither a manager nor the system writes
+        the balance directly (ledger only), and a wallet never moves to
+        another clinic; the balance and ledger stay as they were."""
+        manager = make_user(
+            self.env,
+            "ledger_manager",
+            "clinic_sms_reminders.group_clinic_sms_manager",
+            self.company,
+        )
+        other = self.env["res.company"].create({"name": "Clinique du Lac"})
+        before = (self.wallet.balance, len(self.wallet.move_ids))
+        for label, wallet, vals in (
+            ("manager balance", self.wallet.with_user(manager), {"balance": 424242}),
+            ("system balance", self.wallet.sudo(), {"balance": 424242}),
+            ("system clinic", self.wallet.sudo(), {"company_id": other.id}),
+        ):
+            with self.subTest(label), self.assertRaises(AccessError):
+                wallet.write(vals)
+        self.wallet.invalidate_recordset()
+        self.assertEqual((self.wallet.balance, len(self.wallet.move_ids)), before)
+        self.assertEqual(self.wallet.company_id, self.company)

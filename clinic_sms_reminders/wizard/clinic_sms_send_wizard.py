@@ -111,7 +111,7 @@ class ClinicSmsSendWizard(models.TransientModel):
             domain = [("clinic_is_patient", "=", True)]
             if self.gender and self.gender != "all":
                 domain.append(("gender", "=", self.gender))
-            partners |= Partner.search(domain)
+            partners |= self.company_id._clinic_sms_search_partners(domain)
         if self.recipient_type == "staff":
             staff = self.env["res.users"].search([("share", "=", False)]).partner_id
             partners = (
