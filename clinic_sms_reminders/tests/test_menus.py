@@ -11,19 +11,34 @@ class TestMenus(TransactionCase):
         self.assertIn(
             self.env.ref("clinic_sms_reminders.group_clinic_sms_user"), root.group_ids
         )
-        names = set(root.child_id.mapped("name"))
-        for expected in (
-            "Appointments",
-            "Send SMS",
-            "Scheduled Reminders",
-            "Campaigns",
-            "History",
-            "Received SMS",
-            "Templates",
-            "Wallet",
-            "Configuration",
-        ):
-            self.assertIn(expected, names)
+        # a short top bar: it fits in French too, nothing falls into "More"
+        self.assertEqual(
+            root.child_id.sorted("sequence").mapped("name"),
+            [
+                "Dashboard",
+                "Appointments",
+                "Send SMS",
+                "Campaigns",
+                "History",
+                "Templates",
+                "Reports",
+                "Configuration",
+            ],
+        )
+
+        def children(xmlid):
+            menu = self.env.ref(f"clinic_sms_reminders.{xmlid}")
+            return menu.child_id.sorted("sequence").mapped("name")
+
+        self.assertEqual(
+            children("menu_clinic_sms_appointments_root"),
+            ["Appointments", "Patients", "Waitlist"],
+        )
+        self.assertEqual(
+            children("menu_clinic_sms_history_root"),
+            ["Sent Messages", "Received SMS", "Consent Log"],
+        )
+        self.assertIn("Wallet Balance", children("menu_clinic_sms_reports"))
         config = self.env.ref("clinic_sms_reminders.menu_clinic_sms_config")
         self.assertEqual(
             config.group_ids,
@@ -32,7 +47,7 @@ class TestMenus(TransactionCase):
         campaigns = self.env.ref("clinic_sms_reminders.menu_clinic_sms_campaigns")
         self.assertEqual(
             set(campaigns.child_id.mapped("name")),
-            {"Recall Campaigns", "Mass Mailing", "Archive"},
+            {"Scheduled Reminders", "Recall Campaigns", "Mass Mailing", "Archive"},
         )
         menus = self.env["ir.ui.menu"].search([("id", "child_of", root.id)])
         for menu in menus.filtered("action"):

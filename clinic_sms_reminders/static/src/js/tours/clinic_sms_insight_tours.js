@@ -48,8 +48,13 @@ registry.category("web_tour.tours").add("clinic_sms_insight_tour", {
             trigger: ".o_pivot_view .o_pivot",
         },
         {
+            content: "Open the appointments menu",
+            trigger: '.o_menu_sections [data-menu-xmlid="clinic_sms_reminders.menu_clinic_sms_appointments_root"]',
+            run: "click",
+        },
+        {
             content: "Open the waitlist",
-            trigger: '.o_menu_sections [data-menu-xmlid="clinic_sms_reminders.menu_clinic_sms_waitlist"]',
+            trigger: '.dropdown-item[data-menu-xmlid="clinic_sms_reminders.menu_clinic_sms_waitlist"]',
             run: "click",
         },
         {

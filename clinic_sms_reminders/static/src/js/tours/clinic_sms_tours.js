@@ -25,12 +25,29 @@ function openSmsApp() {
     ];
 }
 
-function openMenu(xmlid, content) {
-    return {
-        content,
-        trigger: `.o_menu_sections [data-menu-xmlid="clinic_sms_reminders.${xmlid}"]`,
-        run: "click",
-    };
+/** Steps that open a menu of the SMS app's top bar, or an entry of one of its dropdowns. */
+function openMenu(xmlid, content, parent = null) {
+    if (!parent) {
+        return [
+            {
+                content,
+                trigger: `.o_menu_sections [data-menu-xmlid="clinic_sms_reminders.${xmlid}"]`,
+                run: "click",
+            },
+        ];
+    }
+    return [
+        {
+            content: `${content}: open its menu`,
+            trigger: `.o_menu_sections [data-menu-xmlid="clinic_sms_reminders.${parent}"]`,
+            run: "click",
+        },
+        {
+            content,
+            trigger: `.dropdown-item[data-menu-xmlid="clinic_sms_reminders.${xmlid}"]`,
+            run: "click",
+        },
+    ];
 }
 
 function pickMany2one(fieldName, text, root = "") {
@@ -53,7 +70,7 @@ registry.category("web_tour.tours").add("clinic_sms_book_appointment_tour", {
     url: "/odoo",
     steps: () => [
         ...openSmsApp(),
-        openMenu("menu_clinic_sms_appointments", "Open the appointments"),
+        ...openMenu("menu_clinic_sms_appointments", "Open the appointments", "menu_clinic_sms_appointments_root"),
         {
             content: "Create an appointment",
             trigger: ".o_list_view .o_list_button_add",
@@ -102,7 +119,7 @@ registry.category("web_tour.tours").add("clinic_sms_template_preview_tour", {
     url: "/odoo",
     steps: () => [
         ...openSmsApp(),
-        openMenu("menu_clinic_sms_templates", "Open the templates"),
+        ...openMenu("menu_clinic_sms_templates", "Open the templates"),
         {
             content: "Open the tour template",
             trigger: ".o_list_view .o_data_row td:contains(Tour Template)",
@@ -153,7 +170,7 @@ registry.category("web_tour.tours").add("clinic_sms_send_wizard_tour", {
     url: "/odoo",
     steps: () => [
         ...openSmsApp(),
-        openMenu("menu_clinic_sms_send", "Open Send SMS"),
+        ...openMenu("menu_clinic_sms_send", "Open Send SMS"),
         ...pickMany2one("template_id", "Tour Template", ".modal"),
         ...pickMany2one("partner_ids", "Tour Patient", ".modal"),
         {
