@@ -23,7 +23,7 @@ class ClinicSmsMailing(models.Model):
         index=True,
         default=lambda self: self.env.company,
     )
-    template_id = fields.Many2one("clinic.sms.template", required=True)
+    template_id = fields.Many2one("clinic.sms.template")
     user_id = fields.Many2one(
         "res.users", string="Sent By", default=lambda self: self.env.user, readonly=True
     )
