@@ -361,6 +361,12 @@ class CalendarEvent(models.Model):
     # ------------------------------------------------------------------
     # calendar_sms: no double SMS for clinic appointments (R-2.6)
     # ------------------------------------------------------------------
+    def _skip_send_mail_status_update(self):
+        """Clinic appointments are announced by SMS (R-1.2): Odoo does not also
+        email its calendar invitations to the patient and practitioner that
+        attend them."""
+        return bool(self.clinic_patient_id) or super()._skip_send_mail_status_update()
+
     def _do_sms_reminder(self, alarms):
         others = self.filtered(lambda event: not event.clinic_patient_id)
         return super(CalendarEvent, others)._do_sms_reminder(alarms)

@@ -239,17 +239,30 @@ class ClinicSmsRecall(models.Model):
         )
         if not events:
             return
-        Message = self.env["clinic.sms.message"].sudo()
-        for event in events:
-            Message.search(
+        queued = (
+            self.env["clinic.sms.message"]
+            .sudo()
+            .search(
                 [
                     ("kind", "=", "recall"),
                     ("state", "=", "queued"),
-                    ("partner_id", "=", event.clinic_patient_id.id),
-                    ("company_id", "=", event._clinic_company().id),
-                    ("recall_id.service_ids", "in", event.clinic_service_ids.ids),
+                    ("partner_id", "in", events.clinic_patient_id.ids),
+                    ("recall_id", "!=", False),
                 ]
-            )._set_state("cancelled", "recall_booked")
+            )
+        )
+        if not queued:
+            return
+        booked = {}
+        for event in events:
+            key = (event.clinic_patient_id.id, event._clinic_company().id)
+            booked.setdefault(key, set()).update(event.clinic_service_ids.ids)
+        queued.filtered(
+            lambda m: (
+                set(m.recall_id.service_ids.ids)
+                & booked.get((m.partner_id.id, m.company_id.id), set())
+            )
+        )._set_state("cancelled", "recall_booked")
 
     def _channel_for(self, mobile, email):
         if self.channel == "sms":
