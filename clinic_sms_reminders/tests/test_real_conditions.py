@@ -642,5 +642,8 @@ class TestDemoAsAClinicSeesIt(TransactionCase):
         recall = self.env.ref(f"{ADDON}.recall_scaling")
         done = appointments.filtered(lambda e: e.clinic_status == "done")
         self.assertTrue(done.clinic_service_ids & recall.service_ids)
+        outcomes = {(m.state, m.reason) for m in recall.message_ids}
+        self.assertIn(("queued", False), outcomes)
+        self.assertIn(("skipped", "recall_booked"), outcomes)
         self.assertTrue(self.env.ref(f"{ADDON}.schedule_orthodontics").category_ids)
         self.assertEqual(self.env.ref(f"{ADDON}.template_mass_saturday").kind, "mass")
