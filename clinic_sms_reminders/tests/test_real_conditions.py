@@ -233,6 +233,28 @@ class TestReceptionist(RealConditionsCase):
         self.assertTrue(event.attendee_ids)
         self.assertTrue(self._messages(contact, "confirmation"))
 
+    def test_r82_registers_a_new_patient_and_books(self):
+        """R-8.2: the reception registers a brand-new patient (the quick
+        creation of the appointment form's Patient field) and books."""
+        patient = (
+            self.env["res.partner"]
+            .with_user(self.receptionist)
+            .with_context(default_clinic_is_patient=True)
+            .create(
+                {
+                    "name": "Aylin Demir",
+                    "phone": "06 71 82 93 04",
+                    "country_id": self.env.ref("base.fr").id,
+                }
+            )
+        )
+        event = self._book(patient, self._in_days(4, 15))
+        self.assertTrue(patient.clinic_is_patient)
+        self.assertTrue(patient.clinic_consent_appointment)
+        self.assertFalse(patient.clinic_consent_marketing)
+        self.assertTrue(self._messages(patient, "confirmation"))
+        self.assertEqual(event.name, "Aylin Demir - Détartrage")
+
     def test_r82_books_by_import_and_by_rpc(self):
         """R-8.2: an import (``load``) and an RPC ``create`` without a
         Subject work for contacts that are not patients yet."""
