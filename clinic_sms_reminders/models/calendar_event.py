@@ -1,6 +1,7 @@
 from odoo import api, fields, models
 from odoo.exceptions import UserError
 
+from ..tools import quiet_hours
 from .clinic_sms_notification import NO_SHOW_EARLIEST, NO_SHOW_LATEST
 
 CLINIC_STATUSES = [
@@ -59,6 +60,17 @@ class CalendarEvent(models.Model):
     clinic_sms_message_count = fields.Integer(
         compute="_compute_clinic_sms_message_count"
     )
+    clinic_sms_warning = fields.Char(
+        compute="_compute_clinic_sms_plan",
+        string="SMS Warning",
+        help="Why the patient will not receive the messages of this appointment.",
+    )
+    clinic_sms_plan = fields.Text(
+        compute="_compute_clinic_sms_plan",
+        string="Planned Reminders",
+        help="Every reminder rule that applies, with when it is due, also "
+        "beyond the planning horizon.",
+    )
 
     @api.depends("clinic_patient_id")
     def _compute_is_clinic_appointment(self):
@@ -84,17 +96,111 @@ class CalendarEvent(models.Model):
         self.ensure_one()
         return self.clinic_company_id or self.env.company
 
+    def _clinic_tz(self):
+        """The appointment's time zone: its own, else the clinic's (R-2.7)."""
+        self.ensure_one()
+        for tz_name in (self.event_tz, self._clinic_company().clinic_sms_tz):
+            if tz_name and quiet_hours.is_known_zone(tz_name):
+                return tz_name
+        return "UTC"
+
+    @api.depends(
+        "clinic_patient_id",
+        "clinic_patient_id.clinic_mobile",
+        "clinic_patient_id.clinic_consent_appointment",
+        "start",
+        "clinic_status",
+        "clinic_company_id",
+        "clinic_service_ids",
+        "clinic_practitioner_id",
+        "event_tz",
+    )
+    def _compute_clinic_sms_plan(self):
+        Rule = self.env["clinic.sms.rule"].sudo()
+        errors = dict(
+            self.env["res.partner"]
+            ._fields["clinic_mobile_error"]
+            ._description_selection(self.env)
+        )
+        for event in self:
+            patient = event.clinic_patient_id
+            event.clinic_sms_warning = False
+            event.clinic_sms_plan = False
+            if not patient:
+                continue
+            if not patient.clinic_mobile:
+                event.clinic_sms_warning = self.env._(
+                    "%(patient)s has no valid mobile number (%(error)s): no SMS "
+                    "will be sent for this appointment.",
+                    patient=patient.display_name,
+                    error=errors.get(patient.clinic_mobile_error)
+                    or errors.get("missing"),
+                )
+            elif not patient.clinic_consent_appointment:
+                event.clinic_sms_warning = self.env._(
+                    "%(patient)s refused appointment messages: no SMS will be "
+                    "sent for this appointment.",
+                    patient=patient.display_name,
+                )
+            if not event.start:
+                continue
+            company = event._clinic_company()
+            rules = Rule.search([("company_id", "=", company.id)])
+            lines = [
+                rule._plan_line(event)
+                for rule in rules
+                if rule._applies_to(event) and rule.trigger == "before_start"
+            ]
+            event.clinic_sms_plan = "\n".join(line for line in lines if line) or False
+
+    @api.onchange("clinic_patient_id", "clinic_service_ids")
+    def _onchange_clinic_subject(self):
+        patient = self.clinic_patient_id
+        automatic = not self.name or (
+            patient
+            and (
+                self.name == patient.name or self.name.startswith(f"{patient.name} - ")
+            )
+        )
+        if patient and automatic:
+            self.name = self._clinic_subject(
+                self.clinic_patient_id, self.clinic_service_ids
+            )
+
+    @api.model
+    def _clinic_subject(self, patient, services):
+        """Subject of an appointment booked without one: patient - services."""
+        names = ", ".join(services.mapped("name"))
+        return f"{patient.name} - {names}" if names else patient.name
+
     # ------------------------------------------------------------------
     # Life cycle: plan and cancel messages
     # ------------------------------------------------------------------
     @api.model_create_multi
     def create(self, vals_list):
+        Partner = self.env["res.partner"]
+        for vals in vals_list:
+            patient = Partner.browse(vals.get("clinic_patient_id") or [])
+            if not patient:
+                continue
+            if not vals.get("name"):
+                services = self.env["product.product"].browse(
+                    self._clinic_ids_of(vals.get("clinic_service_ids"))
+                )
+                vals["name"] = self._clinic_subject(patient, services)
+            # patient and practitioner attend: the calendar shows the
+            # appointment in their agenda, with its guests
+            attendees = [patient.id]
+            if vals.get("clinic_practitioner_id"):
+                attendees.append(vals["clinic_practitioner_id"])
+            vals["partner_ids"] = list(vals.get("partner_ids") or []) + [
+                (4, partner_id) for partner_id in attendees
+            ]
         events = super().create(vals_list)
         appointments = events.filtered("clinic_patient_id")
         if appointments:
-            appointments.clinic_patient_id.filtered(
-                lambda p: not p.clinic_is_patient
-            ).write({"clinic_is_patient": True})
+            appointments._clinic_mark_patients()
+            self.env["clinic.sms.recall"].sudo()._cancel_for_bookings(appointments)
             appointments._clinic_plan()
             now = fields.Datetime.now()
             appointments.filtered(
@@ -102,9 +208,31 @@ class CalendarEvent(models.Model):
             )._clinic_notify("confirmation")
         return events
 
+    @api.model
+    def _clinic_ids_of(self, commands):
+        """Ids set by x2many ``commands`` (ids or (6,)/(4,) commands)."""
+        ids = []
+        for command in commands or []:
+            if isinstance(command, int):
+                ids.append(command)
+            elif isinstance(command, list | tuple) and command:
+                if command[0] == 6:
+                    ids = list(command[2])
+                elif command[0] == 4:
+                    ids.append(command[1])
+        return ids
+
+    def _clinic_mark_patients(self):
+        """Mark the patients of these appointments (R-8.2): the system does it,
+        so a receptionist who may not edit contacts still books for a contact
+        that is not a patient yet (form, import or RPC)."""
+        self.clinic_patient_id.filtered(lambda p: not p.clinic_is_patient).sudo().write(
+            {"clinic_is_patient": True}
+        )
+
     def write(self, vals):
         tracked = {"start", "stop", "clinic_patient_id", "clinic_status", "active"}
-        if not tracked.intersection(vals):
+        if not tracked.intersection(vals) and "clinic_service_ids" not in vals:
             return super().write(vals)
         before = {
             event.id: (event.active, event.start, event.clinic_status) for event in self
@@ -113,9 +241,8 @@ class CalendarEvent(models.Model):
         self.filtered("clinic_patient_id")._clinic_notify_changes(before, vals)
         appointments = self.filtered("clinic_patient_id")
         if "clinic_patient_id" in vals:
-            appointments.clinic_patient_id.filtered(
-                lambda p: not p.clinic_is_patient
-            ).write({"clinic_is_patient": True})
+            appointments._clinic_mark_patients()
+        self.env["clinic.sms.recall"].sudo()._cancel_for_bookings(appointments)
         (self - appointments)._clinic_cancel_queued("appointment_cancelled")
         appointments._clinic_cancel_stale()
         # planning works per patient: their other appointments may regroup
@@ -234,6 +361,12 @@ class CalendarEvent(models.Model):
     # ------------------------------------------------------------------
     # calendar_sms: no double SMS for clinic appointments (R-2.6)
     # ------------------------------------------------------------------
+    def _skip_send_mail_status_update(self):
+        """Clinic appointments are announced by SMS (R-1.2): Odoo does not also
+        email its calendar invitations to the patient and practitioner that
+        attend them."""
+        return bool(self.clinic_patient_id) or super()._skip_send_mail_status_update()
+
     def _do_sms_reminder(self, alarms):
         others = self.filtered(lambda event: not event.clinic_patient_id)
         return super(CalendarEvent, others)._do_sms_reminder(alarms)

@@ -25,9 +25,7 @@ class ClinicSmsMailing(models.Model):
         index=True,
         default=lambda self: self.env.company,
     )
-    template_id = fields.Many2one(
-        "clinic.sms.template", required=True, check_company=True
-    )
+    template_id = fields.Many2one("clinic.sms.template", check_company=True)
     user_id = fields.Many2one(
         "res.users", string="Sent By", default=lambda self: self.env.user, readonly=True
     )

@@ -51,6 +51,8 @@ REASONS = [
     ("appointment_status", "Appointment status no longer matches the rule"),
     ("appointment_started", "Appointment already started"),
     ("no_allowed_minute", "No allowed sending minute before the appointment"),
+    ("due_before_booking", "Booked after this reminder was due"),
+    ("birthday_passed", "Birthday over before an allowed sending minute"),
     ("grouped", "Covered by the message of an earlier appointment"),
     ("too_long", "Message longer than the clinic's maximum parts"),
     ("render_error", "Template could not be rendered"),
@@ -572,6 +574,9 @@ class ClinicSmsMessage(models.Model):
     def _appointment_block_reason(self, now):
         """Reason code when the appointment no longer wants this message."""
         self.ensure_one()
+        if self.kind == "recall" and self.recall_id:
+            # checked again at the moment of sending (R-5.1)
+            return self.recall_id._booked_reason(self.partner_id, now)
         event = self.appointment_id
         if not event:
             return "appointment_cancelled" if self.appointment_start else False

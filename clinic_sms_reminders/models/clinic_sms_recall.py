@@ -202,6 +202,68 @@ class ClinicSmsRecall(models.Model):
             )
         return rows
 
+    def _booked_reason(self, partner, now):
+        """ "recall_booked" when ``partner`` has a future appointment for one
+        of the campaign's services, checked again at the moment of sending
+        (R-5.1); else False."""
+        self.ensure_one()
+        booked = (
+            self.env["calendar.event"]
+            .sudo()
+            .search_count(
+                [
+                    ("clinic_patient_id", "=", partner.id),
+                    ("clinic_company_id", "=", self.company_id.id),
+                    ("start", ">", now),
+                    ("clinic_status", "in", ["scheduled", "confirmed", "out_of_reach"]),
+                    ("clinic_service_ids", "in", self.service_ids.ids),
+                ],
+                limit=1,
+            )
+        )
+        return "recall_booked" if booked else False
+
+    @api.model
+    def _cancel_for_bookings(self, events):
+        """A booking cancels the patient's queued recalls of the campaigns of
+        its services (R-5.1)."""
+        now = fields.Datetime.now()
+        events = events.filtered(
+            lambda e: (
+                e.clinic_patient_id
+                and e.active
+                and e.start > now
+                and e.clinic_service_ids
+                and e.clinic_status in ("scheduled", "confirmed", "out_of_reach")
+            )
+        )
+        if not events:
+            return
+        queued = (
+            self.env["clinic.sms.message"]
+            .sudo()
+            .search(
+                [
+                    ("kind", "=", "recall"),
+                    ("state", "=", "queued"),
+                    ("partner_id", "in", events.clinic_patient_id.ids),
+                    ("recall_id", "!=", False),
+                ]
+            )
+        )
+        if not queued:
+            return
+        booked = {}
+        for event in events:
+            key = (event.clinic_patient_id.id, event._clinic_company().id)
+            booked.setdefault(key, set()).update(event.clinic_service_ids.ids)
+        queued.filtered(
+            lambda m: (
+                set(m.recall_id.service_ids.ids)
+                & booked.get((m.partner_id.id, m.company_id.id), set())
+            )
+        )._set_state("cancelled", "recall_booked")
+
     def _channel_for(self, mobile, email):
         if self.channel == "sms":
             return "sms" if mobile else False

@@ -3,6 +3,7 @@ from datetime import timedelta
 from odoo import api, fields, models
 from odoo.exceptions import ValidationError
 from odoo.tools import SQL
+from odoo.tools.misc import format_datetime
 
 from ..tools import grouping, quiet_hours
 
@@ -109,6 +110,76 @@ class ClinicSmsRule(models.Model):
             if applies
         ]
 
+    def _applies_to(self, event):
+        """Whether this rule applies to ``event`` (R-2.2)."""
+        self.ensure_one()
+        return bool(
+            self.active
+            and event.clinic_patient_id
+            and event.clinic_status in self._statuses()
+            and (not self.service_ids or self.service_ids & event.clinic_service_ids)
+            and (
+                not self.practitioner_ids
+                or event.clinic_practitioner_id in self.practitioner_ids
+            )
+        )
+
+    def _plan_line(self, event, now=None):
+        """One line of the appointment's "Planned Reminders": when this rule's
+        reminder is due, and its state when it is already planned (also when
+        it is beyond the planning horizon, or skipped with its reason)."""
+        self.ensure_one()
+        now = now or fields.Datetime.now()
+        Message = self.env["clinic.sms.message"].sudo()
+        message = Message.search(
+            [
+                ("rule_id", "=", self.id),
+                ("appointment_id", "=", event.id),
+                ("state", "!=", "cancelled"),
+            ],
+            order="id desc",
+            limit=1,
+        )
+        states = dict(Message._fields["state"]._description_selection(self.env))
+        reasons = dict(Message._fields["reason"]._description_selection(self.env))
+        if message:
+            when = message.scheduled_at
+            status = states.get(message.state, message.state)
+            if message.reason:
+                status = f"{status}: {reasons.get(message.reason, message.reason)}"
+        else:
+            company = self.company_id
+            patient_tz = event.clinic_patient_id.tz
+            if not patient_tz or not quiet_hours.is_known_zone(patient_tz):
+                patient_tz = company.clinic_sms_tz or "UTC"
+            window = company._clinic_sms_window()
+            planned = self._send_time(
+                event.start, event.create_date or now, event._clinic_tz()
+            )
+            when = quiet_hours.shift_into_window(
+                planned,
+                patient_tz,
+                window[0],
+                window[1],
+                min(now, planned),
+                event.start,
+            )
+            if event.start <= now:
+                return False
+            if not when:
+                status = reasons["no_allowed_minute"]
+                when = planned
+            elif planned < (event.create_date or now):
+                status = reasons["due_before_booking"]
+            else:
+                status = self.env._("planned")
+        return self.env._(
+            "%(rule)s: %(when)s (%(status)s)",
+            rule=self.name,
+            when=format_datetime(self.env, when, dt_format="short"),
+            status=status,
+        )
+
     def _delay_delta(self):
         return timedelta(**{self.delay_unit: self.delay})
 
@@ -208,7 +279,11 @@ class ClinicSmsRule(models.Model):
                        COALESCE(NULLIF(p.tz, ''), %(company_tz)s), %(key)s,
                        EXISTS (SELECT 1 FROM clinic_sms_message m
                                 WHERE m.idempotency_key = %(key)s
-                                  AND m.state != 'cancelled')
+                                  AND m.state != 'cancelled'),
+                       COALESCE((SELECT NULLIF(rec.event_tz, '')
+                                   FROM calendar_recurrence rec
+                                  WHERE rec.id = e.recurrence_id AND e.recurrency),
+                                %(company_tz)s)
                   FROM calendar_event e
                   JOIN step ON step.id = e.clinic_patient_id
                   JOIN res_partner p ON p.id = e.clinic_patient_id
@@ -224,6 +299,9 @@ class ClinicSmsRule(models.Model):
         return self.env.cr.fetchall()
 
     def _send_time(self, start, create_date, tz_name):
+        """When the rule wants its reminder, before quiet hours; ``tz_name`` is
+        the appointment's time zone, whose wall clock "N hours/days before"
+        counts on (R-2.1)."""
         if self.trigger == "before_start":
             return quiet_hours.reminder_time(
                 start, self.delay, self.delay_unit, tz_name
@@ -256,36 +334,50 @@ class ClinicSmsRule(models.Model):
                 tz_name,
                 key,
                 exists,
+                event_tz,
             ) = by_id[group[0][3]]
             if exists:
                 continue
+            company_tz = company.clinic_sms_tz or "UTC"
             if not quiet_hours.is_known_zone(tz_name):
-                tz_name = company.clinic_sms_tz or "UTC"
-            planned = self._send_time(start, create_date, tz_name)
+                tz_name = company_tz
+            if not quiet_hours.is_known_zone(event_tz):
+                event_tz = company_tz
+            row = {
+                "kind": "reminder",
+                "purpose": "appointment",
+                "company_id": company.id,
+                "rule_id": self.id,
+                "template_id": self.template_id.id,
+                "appointment_id": event_id,
+                "appointment_start": start,
+                "partner_id": partner_id,
+                "phone": mobile,
+                "idempotency_key": key,
+                "scheduled_at": now,
+                "state": "queued",
+            }
+            planned = self._send_time(start, create_date, event_tz)
             if planned < create_date:
-                # booked after this reminder was due: the next rule (or the
-                # confirmation) covers it, sending it late would pile messages up
+                # booked after this reminder was due: a visible row says so
+                # (R-2.4); its key names the start, so a later move of the
+                # appointment is planned again
+                row.update(
+                    idempotency_key=f"{key}:skipped:{start:%Y%m%d%H%M%S}",
+                    scheduled_at=planned,
+                    state="skipped",
+                    reason="due_before_booking",
+                )
+                to_insert.append(row)
                 continue
             send_at = quiet_hours.shift_into_window(
                 planned, tz_name, window[0], window[1], now, start
             )
-            to_insert.append(
-                {
-                    "kind": "reminder",
-                    "purpose": "appointment",
-                    "company_id": company.id,
-                    "rule_id": self.id,
-                    "template_id": self.template_id.id,
-                    "appointment_id": event_id,
-                    "appointment_start": start,
-                    "partner_id": partner_id,
-                    "phone": mobile,
-                    "idempotency_key": key,
-                    "scheduled_at": send_at or now,
-                    "state": "queued" if send_at else "skipped",
-                    "reason": None if send_at else "no_allowed_minute",
-                }
-            )
+            if send_at:
+                row["scheduled_at"] = send_at
+            else:
+                row.update(state="skipped", reason="no_allowed_minute")
+            to_insert.append(row)
         Message = self.env["clinic.sms.message"]
         if grouped_ids:
             Message.search(

@@ -1,7 +1,9 @@
 import functools
+import re
 
 import pytz
-from babel.dates import format_date, format_time
+from babel import Locale, UnknownLocaleError
+from babel.dates import format_date, format_skeleton, format_time
 
 from odoo import api, fields, models
 from odoo.exceptions import ValidationError
@@ -18,43 +20,51 @@ def _locale(lang):
 
 @functools.lru_cache(maxsize=4096)
 def _format_start(start, tz_name, lang):
-    """(date, time) of an appointment start (naive UTC) in the patient's time
-    zone and language: appointments share a few slots, so a batch formats
-    each slot once."""
+    """(date, time) of an appointment start (naive UTC) in the appointment's
+    time zone and the patient's locale (R-2.7): appointments share a few
+    slots, so a batch formats each slot once. The date is unambiguous: the
+    locale's short date when it has a four-digit year (fr: 14/01/2026, en_GB:
+    14/01/2026), else its month name and four-digit year (en_US: Jan 14,
+    2026)."""
     try:
         zone = pytz.timezone(tz_name)
     except pytz.UnknownTimeZoneError:
         zone = pytz.utc
     local = pytz.utc.localize(start).astimezone(zone)
     locale = _locale(lang)
+    years = re.findall(r"y+", locale.date_formats["short"].pattern)
+    if years and all(len(run) != 2 for run in years):
+        date = format_date(local, format="short", locale=locale)
+    else:
+        date = format_skeleton("yMMMd", local, locale=locale)
     # recent CLDR data puts (narrow) no-break spaces in dates and times
     # ("9:30\u202fAM"): outside GSM-7 they would double the price of a message
     return tuple(
         text.replace("\u202f", " ").replace("\xa0", " ")
-        for text in (
-            format_date(local, format="short", locale=locale),
-            format_time(local, format="short", locale=locale),
-        )
+        for text in (date, format_time(local, format="short", locale=locale))
     )
+
+
+@functools.lru_cache(maxsize=256)
+def _date_locale(lang, country_code):
+    """Locale of dates for a patient's language and country: English dates
+    follow the patient's country (en_GB order for British patients, and for
+    any English reader outside the United States when the country has no
+    English locale of its own)."""
+    if not lang.startswith("en") or not country_code or country_code == "US":
+        return lang
+    if lang != "en_US":
+        return lang
+    candidate = f"en_{country_code}"
+    try:
+        Locale.parse(candidate)
+    except (ValueError, UnknownLocaleError):
+        return "en_GB"
+    return candidate
 
 
 # Texts that are not about a booked appointment always end with how to opt out.
 MARKETING_KINDS = ("recall", "birthday", "mass")
-
-# The "Elements" a receptionist can insert; labels are translated in the editor.
-PLACEHOLDER_SELECTION = [
-    ("patient_name", "Patient name"),
-    ("patient_first_name", "Patient first name"),
-    ("date", "Date"),
-    ("time", "Time"),
-    ("practitioner", "Practitioner"),
-    ("office", "Office"),
-    ("clinic_name", "Clinic name"),
-    ("clinic_phone", "Clinic phone"),
-    ("service", "Service"),
-    ("confirm_keyword", "Confirmation keyword"),
-    ("booking_link", "Booking link"),
-]
 
 
 class ClinicSmsTemplate(models.Model):
@@ -77,7 +87,7 @@ class ClinicSmsTemplate(models.Model):
         help="Leave empty to offer this template to every clinic.",
     )
     insert_placeholder = fields.Selection(
-        PLACEHOLDER_SELECTION,
+        "_selection_placeholders",
         string="Elements",
         store=False,
         help="Pick an element to append it to the text.",
@@ -109,25 +119,80 @@ class ClinicSmsTemplate(models.Model):
     def _company(self):
         return self.company_id or self.env.company
 
+    # ------------------------------------------------------------------
+    # Placeholders: the registry an addon extends by inheritance (R-3.1)
+    # ------------------------------------------------------------------
+    @api.model
+    def _placeholder_definitions(self):
+        """{name: maximum length} of every placeholder, in the order of the
+        editor's "Elements" list (R-3.1, R-3.2). An addon adds one with::
+
+            def _placeholder_definitions(self):
+                return {**super()._placeholder_definitions(), "pet_name": 20}
+
+        and gives its value in :meth:`_placeholder_values`. The save-time
+        check, the live counter, the worst case and the renderer all read it."""
+        return dict(placeholders.PLACEHOLDERS)
+
+    @api.model
+    def _placeholder_labels(self):
+        """{name: label} of the "Elements" list; a placeholder without a label
+        shows its name."""
+        return {
+            "patient_name": self.env._("Patient name"),
+            "patient_first_name": self.env._("Patient first name"),
+            "date": self.env._("Date"),
+            "time": self.env._("Time"),
+            "practitioner": self.env._("Practitioner"),
+            "with_practitioner": self.env._("With practitioner (empty without one)"),
+            "office": self.env._("Office"),
+            "clinic_name": self.env._("Clinic name"),
+            "clinic_phone": self.env._("Clinic phone"),
+            "service": self.env._("Service"),
+            "confirm_keyword": self.env._("Confirmation keyword"),
+            "booking_link": self.env._("Booking link"),
+        }
+
     @api.model
     def _placeholder_limits(self):
-        """Maximum length per placeholder (R-3.2); override to customise."""
-        return dict(placeholders.PLACEHOLDERS)
+        """Maximum length per placeholder (R-3.2): :meth:`_placeholder_definitions`."""
+        return self._placeholder_definitions()
+
+    @api.model
+    def _selection_placeholders(self):
+        labels = self._placeholder_labels()
+        return [
+            (name, labels.get(name, name)) for name in self._placeholder_definitions()
+        ]
+
+    def _counted_worst(self, definitions):
+        """The worst case of this template once made to fit (R-3.3, R-3.4)."""
+        self.ensure_one()
+        company = self._company()
+        return placeholders.worst_case_fitted(
+            self.body or "",
+            definitions,
+            allowed=tuple(definitions),
+            max_parts=company.clinic_sms_max_parts,
+            smart=company.clinic_sms_smart_encoding,
+            suffix=self._worst_suffix(),
+        )
 
     @api.depends("body", "company_id", "kind")
     @api.depends_context("company")
     def _compute_counter(self):
-        limits = self._placeholder_limits()
+        definitions = self._placeholder_definitions()
         for template in self:
             company = template._company()
             template.max_parts = company.clinic_sms_max_parts
             template.counter_error = False
             try:
-                worst = template._worst_text(limits)
+                info = template._counted_worst(definitions).info
             except placeholders.PlaceholderError as error:
-                worst = template.body or ""
                 template.counter_error = str(error)
-            info = segments.count(worst, smart=company.clinic_sms_smart_encoding)
+                info = segments.count(
+                    template.body or "", smart=company.clinic_sms_smart_encoding
+                )
             template.worst_length = info.length
             template.worst_parts = info.parts
             template.worst_chars_left = info.chars_left
@@ -143,10 +208,10 @@ class ClinicSmsTemplate(models.Model):
 
     @api.constrains("body", "company_id", "kind")
     def _check_body(self):
-        limits = self._placeholder_limits()
+        definitions = self._placeholder_definitions()
         for template in self:
             try:
-                worst = template._worst_text(limits)
+                fitted = template._counted_worst(definitions)
             except placeholders.PlaceholderError as error:
                 raise ValidationError(
                     self.env._(
@@ -154,8 +219,8 @@ class ClinicSmsTemplate(models.Model):
                     )
                 ) from error
             company = template._company()
-            info = segments.count(worst, smart=company.clinic_sms_smart_encoding)
-            if info.parts > company.clinic_sms_max_parts:
+            if not fitted.fits:
+                info = fitted.info
                 raise ValidationError(
                     self.env._(
                         "Template %(name)s may need %(parts)s SMS parts when every "
@@ -198,9 +263,10 @@ class ClinicSmsTemplate(models.Model):
     def _render_messages(self, messages):
         """{message id: text, or the ValueError that prevented it} for
         ``messages`` (clinic.sms.message), in each patient's language; one
-        template environment per template and language, not per message."""
+        template environment per template and language, not per message. A
+        patient's own data is written in GSM-7 look-alikes, then cut, when it
+        would make the message too long (R-3.3)."""
         result = {}
-        limits = self._placeholder_limits()
 
         def key(message):
             return (
@@ -214,18 +280,14 @@ class ClinicSmsTemplate(models.Model):
             key
         ).items():
             template = template.with_context(lang=lang)
-            body = template.body or ""
             mention = template._opt_out_mention(company) if marketing else ""
             for message in group:
                 try:
-                    values = template._placeholder_values(
-                        message.partner_id, message.appointment_id, company
-                    )
-                    text = placeholders.render(body, values, limits)
+                    result[message.id] = template._fit(
+                        message.partner_id, message.appointment_id, company, mention
+                    ).text
                 except ValueError as error:
                     result[message.id] = error
-                    continue
-                result[message.id] = f"{text} {mention}" if marketing else text
         return result
 
     def _units(self, text, company):
@@ -239,13 +301,46 @@ class ClinicSmsTemplate(models.Model):
         if marketing is None:
             marketing = self.kind in MARKETING_KINDS
         template = self.with_context(lang=self._patient_lang(partner, company))
-        values = template._placeholder_values(partner, event, company)
-        text = placeholders.render(
-            template.body or "", values, self._placeholder_limits()
+        mention = template._opt_out_mention(company) if marketing else ""
+        return template._fit(partner, event, company, mention).text
+
+    def _fit(self, partner, event, company, mention=""):
+        """:class:`placeholders.Fitted` rendering of this template (in the
+        context language) for ``partner`` and ``event``, within the clinic's
+        part limit (R-3.3); ``mention`` is the opt-out mention of marketing
+        texts, appended after a space."""
+        self.ensure_one()
+        definitions = self._placeholder_definitions()
+        values = self._placeholder_values(partner, event, company)
+        return placeholders.render_to_fit(
+            self.body or "",
+            values,
+            definitions,
+            allowed=tuple(definitions),
+            max_parts=company.clinic_sms_max_parts,
+            smart=company.clinic_sms_smart_encoding,
+            suffix=f" {mention}" if mention else "",
         )
-        if marketing:
-            text = f"{text} {template._opt_out_mention(company)}"
-        return text
+
+    def _missing_values(self, partner, event, company):
+        """Placeholders of this template that have no value for ``partner``
+        and ``event`` (e.g. {date} without an appointment, R-5.5)."""
+        self.ensure_one()
+        definitions = self._placeholder_definitions()
+        values = self._placeholder_values(partner, event, company)
+        names = placeholders.parse(self.body or "", tuple(definitions))
+        optional = self._optional_placeholders()
+        return [
+            name
+            for name in dict.fromkeys(names)
+            if name not in optional and not str(values.get(name) or "").strip()
+        ]
+
+    @api.model
+    def _optional_placeholders(self):
+        """Placeholders whose empty value reads right (they carry their own
+        wording), so a text with them is never refused for that."""
+        return {"with_practitioner", "office"}
 
     @api.model
     def _patient_lang(self, partner, company):
@@ -259,42 +354,71 @@ class ClinicSmsTemplate(models.Model):
             return self.env._("STOP to %(number)s", number=number)
         return self.env._("Reply STOP to opt out")
 
+    def _worst_suffix(self):
+        """The longest opt-out mention for marketing kinds (R-3.6), else ""."""
+        self.ensure_one()
+        if self.kind not in MARKETING_KINDS:
+            return ""
+        company = self._company()
+        # English is the source text even when not installed
+        langs = {code for code, _name in self.env["res.lang"].get_installed()}
+        mentions = [
+            self.with_context(lang=code)._opt_out_mention(company)
+            for code in langs | {"en_US"}
+        ]
+        return f" {max(mentions, key=len)}"
+
     def _worst_text(self, limits):
         """The longest text this template can produce: placeholders at their
         maximum length, plus the longest opt-out mention for marketing."""
         self.ensure_one()
-        worst = placeholders.worst_case(self.body or "", limits)
-        if self.kind in MARKETING_KINDS:
-            company = self._company()
-            # English is the source text even when not installed
-            langs = {code for code, _name in self.env["res.lang"].get_installed()}
-            mentions = [
-                self.with_context(lang=code)._opt_out_mention(company)
-                for code in langs | {"en_US"}
-            ]
-            worst = f"{worst} {max(mentions, key=len)}"
-        return worst
+        worst = placeholders.worst_case(self.body or "", limits, allowed=tuple(limits))
+        return worst + self._worst_suffix()
+
+    @api.model
+    def _appointment_tz(self, event, company):
+        """Time zone of an appointment's date and time (R-2.7): the event's
+        own, else the clinic's; never the patient's home zone."""
+        event_tz = event.event_tz if event else False
+        return event_tz or company.clinic_sms_tz or "UTC"
 
     def _placeholder_values(self, partner, event, company):
-        """Values of the placeholders, formatted in the patient's language and
-        time zone (R-2.7); integrators extend this dict."""
+        """Values of the placeholders, in the patient's language, the date and
+        time in the appointment's time zone (R-2.7). An addon extends it::
+
+            def _placeholder_values(self, partner, event, company):
+                values = super()._placeholder_values(partner, event, company)
+                values["pet_name"] = partner.x_pet_name or ""
+                return values
+        """
         lang = self.env.lang or "en_US"
         locale = _locale(lang)
-        tz = partner.tz or company.clinic_sms_tz or "UTC"
+        name = partner.name or ""
         values = {
-            "patient_name": partner.name or "",
-            "patient_first_name": (partner.name or "").split(" ")[0],
+            "patient_name": name,
+            "patient_first_name": name.split(" ")[0],
             "clinic_name": company.name or "",
             "clinic_phone": company.phone or "",
             "confirm_keyword": "OUI" if locale.language == "fr" else "YES",
             "booking_link": company.website or "",
         }
         if event:
-            date, time = _format_start(event.start, tz, lang)
+            country = partner.country_id.code or company.country_id.code or False
+            date, time = _format_start(
+                event.start,
+                self._appointment_tz(event, company),
+                _date_locale(lang, country),
+            )
+            practitioner = event.clinic_practitioner_id.name or ""
             values.update(
                 date=date,
                 time=time,
-                practitioner=event.clinic_practitioner_id.name or "",
+                practitioner=practitioner,
+                with_practitioner=(
+                    self.env._("with %(practitioner)s", practitioner=practitioner)
+                    if practitioner
+                    else ""
+                ),
                 office=event.clinic_office or "",
                 service=", ".join(event.clinic_service_ids.mapped("name")),
             )

@@ -1,5 +1,5 @@
 from calendar import isleap
-from datetime import UTC, datetime
+from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from odoo import api, fields, models
@@ -237,10 +237,21 @@ class ResCompany(models.Model):
         )
         hour = quiet_hours.float_to_time(self.clinic_sms_birthday_hour)
         rows = []
+        window = self._clinic_sms_window()
         for partner_id, mobile, tz_name in self.env.cr.fetchall():
-            zone = ZoneInfo(tz_name if quiet_hours.is_known_zone(tz_name) else "UTC")
+            if not quiet_hours.is_known_zone(tz_name):
+                tz_name = company_tz
+            zone = ZoneInfo(tz_name or "UTC")
             local = datetime.combine(today, hour, tzinfo=zone)
-            send_at = max(local.astimezone(UTC).replace(tzinfo=None), now)
+            planned = local.astimezone(UTC).replace(tzinfo=None)
+            # the birthday is over at midnight in the patient's zone
+            midnight = datetime.combine(today + timedelta(days=1), time(0), zone)
+            deadline = midnight.astimezone(UTC).replace(tzinfo=None)
+            # inside the sending window of the patient's zone, even when the
+            # planner runs late; never the next day
+            send_at = quiet_hours.shift_into_window(
+                max(planned, now), tz_name, window[0], window[1], now, deadline
+            )
             rows.append(
                 {
                     "kind": "birthday",
@@ -250,8 +261,9 @@ class ResCompany(models.Model):
                     "partner_id": partner_id,
                     "phone": mobile,
                     "idempotency_key": f"birthday:{self.id}:{partner_id}:{today.year}",
-                    "scheduled_at": send_at,
-                    "state": "queued",
+                    "scheduled_at": send_at or now,
+                    "state": "queued" if send_at else "skipped",
+                    "reason": None if send_at else "birthday_passed",
                 }
             )
         return rows

@@ -14,6 +14,7 @@ from . import test_lifecycle
 from . import test_menus
 from . import test_notifications
 from . import test_patient
+from . import test_real_conditions
 from . import test_planning
 from . import test_reports
 from . import test_replies_shared

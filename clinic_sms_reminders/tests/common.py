@@ -81,6 +81,19 @@ class ClinicSmsCase(TransactionCase):
                 "lang": "en_US",
             }
         )
+        # The reception as a new Odoo user plus SMS User books the
+        # appointments of the tests, never the superuser.
+        cls.receptionist = cls.env["res.users"].create(
+            {
+                "name": "Reception Test",
+                "login": "reception.common@example.com",
+                "company_id": cls.company.id,
+                "company_ids": [(6, 0, cls.company.ids)],
+            }
+        )
+        cls.receptionist.group_ids |= cls.env.ref(
+            "clinic_sms_reminders.group_clinic_sms_user"
+        )
         # Appointments are placed relative to the real clock because creating
         # one plans its reminders at once; tests then pass ``now`` explicitly.
         tomorrow = datetime.now(ZoneInfo("Europe/Paris")).date() + timedelta(days=2)
@@ -98,7 +111,11 @@ class ClinicSmsCase(TransactionCase):
             "partner_ids": [(6, 0, [self.practitioner.id, self.patient.id])],
         }
         vals.update(values)
-        return self.env["calendar.event"].create(vals)
+        Event = self.env["calendar.event"]
+        if vals["clinic_company_id"] == self.company.id:
+            # the reception of the clinic books, not the superuser
+            Event = Event.with_user(self.receptionist)
+        return Event.create(vals).with_env(self.env)
 
     def _messages(self, event=None):
         domain = [("company_id", "=", self.company.id)]

@@ -123,7 +123,8 @@ class TestAccessMatrix(AccessCase):
             .create(
                 {
                     "company_id": self.company.id,
-                    "template_id": self.template.id,
+                    "content": "text",
+                    "custom_text": "Your prescription is ready at the clinic.",
                     "partner_ids": [(6, 0, self.patient.ids)],
                 }
             )
@@ -133,7 +134,7 @@ class TestAccessMatrix(AccessCase):
         mailing = self.env["clinic.sms.mailing"].browse(action["res_id"])
         self.assertEqual(mailing.message_ids.partner_id, self.patient)
         self.assertEqual(mailing.message_ids.state, "queued")
-        self.assertIn("Hello Jane", mailing.message_ids.body)
+        self.assertIn("prescription is ready", mailing.message_ids.body)
 
     def _queue_message(self, user):
         message = (

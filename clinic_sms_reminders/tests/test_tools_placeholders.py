@@ -4,7 +4,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from odoo.addons.clinic_sms_reminders.tools import placeholders
+from odoo.addons.clinic_sms_reminders.tools import placeholders, segments
 
 PlaceholderError = placeholders.PlaceholderError
 
@@ -17,6 +17,7 @@ def test_r31_every_element_of_the_spec_is_offered_with_a_label():
         "date",
         "time",
         "practitioner",
+        "with_practitioner",
         "office",
         "clinic_name",
         "clinic_phone",
@@ -213,3 +214,84 @@ def test_r31_parse_never_fails_with_anything_but_placeholder_error(body):
         assert error.position is None or 0 <= error.position < len(body)
     else:
         assert all(name in placeholders.PLACEHOLDERS for name in names)
+
+
+# ---------------------------------------------------------------------------
+# Rendering within the clinic's part limit (R-3.3, R-3.4)
+# ---------------------------------------------------------------------------
+
+REMINDER = (
+    "Reminder: {patient_first_name}, your appointment on {date} at {time} "
+    "{with_practitioner}. Reply {confirm_keyword} to confirm."
+)
+
+
+def test_r33_a_name_forcing_unicode_is_written_in_lookalikes():
+    """R-3.3: "Jérôme" would make the message UCS-2 (and 3 parts): the name
+    is written "Jérome" for this message, which stays one GSM-7 part."""
+    values = {
+        "patient_first_name": "Jérôme",
+        "date": "14/01/2026",
+        "time": "10:00",
+        "with_practitioner": "with Dr Claire Martin",
+        "confirm_keyword": "YES",
+    }
+    plain = placeholders.render(REMINDER, values)
+    assert segments_count(plain).encoding == "ucs2"
+    fitted = placeholders.render_to_fit(REMINDER, values, max_parts=1)
+    assert fitted.fits
+    assert fitted.lookalike == ("patient_first_name",)
+    assert fitted.text.startswith("Reminder: Jérome, ")
+    assert (fitted.info.encoding, fitted.info.parts) == ("gsm7", 1)
+
+
+def test_r33_values_are_cut_when_the_template_text_leaves_no_room():
+    """R-3.3: a template saved under a higher part limit: values are cut,
+    longest first, until the text fits; only the template's own text can
+    make a message too long."""
+    body = "x" * 150 + " {patient_name} {clinic_name}"
+    values = {"patient_name": "Jane Doe-Smith", "clinic_name": "Cabinet du Parc"}
+    fitted = placeholders.render_to_fit(body, values, max_parts=1)
+    assert fitted.fits and fitted.info.parts == 1
+    assert fitted.cut
+    too_long = placeholders.render_to_fit("y" * 170 + " {office}", {"office": "B"})
+    assert not too_long.fits
+
+
+def test_r34_worst_case_uses_values_that_force_unicode():
+    """R-3.3 R-3.4: the worst case is computed with values that force Unicode
+    (then written in look-alikes as sending does), not with "X"."""
+    worst = placeholders.worst_case_fitted(REMINDER, max_parts=1)
+    assert worst.fits
+    assert worst.lookalike
+    assert worst.info.encoding == "gsm7"
+    own_unicode = placeholders.worst_case_fitted("Ça va ✓ {patient_name}", max_parts=1)
+    assert own_unicode.info.encoding == "ucs2"
+
+
+def test_r31_empty_value_leaves_no_double_space():
+    """An empty {with_practitioner} reads "at 10:00 is booked." and "at 10:00."."""
+    body = "on {date} at {time} {with_practitioner} is booked. {time} {office}."
+    text = placeholders.render(body, {"date": "d", "time": "10:00"})
+    assert text == "on d at 10:00 is booked. 10:00."
+
+
+def test_r31_explicit_registry_for_extra_placeholders():
+    """Issue 18: the pure functions take an explicit registry (the model's
+    ``_placeholder_definitions``); nothing module-level is changed."""
+    registry = {**placeholders.PLACEHOLDERS, "pet_name": 8}
+    body = "{pet_name} is due. {clinic_name}"
+    fitted = placeholders.render_to_fit(
+        body,
+        {"pet_name": "Rex the Magnificent", "clinic_name": "Vet"},
+        registry,
+        allowed=tuple(registry),
+    )
+    assert fitted.text == "Rex the is due. Vet"
+    assert "pet_name" not in placeholders.PLACEHOLDERS
+    with pytest.raises(PlaceholderError):
+        placeholders.parse(body)
+
+
+def segments_count(text):
+    return segments.count(text, smart=True)

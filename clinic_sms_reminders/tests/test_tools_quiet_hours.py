@@ -41,16 +41,52 @@ def shift(planned, tz_name=PARIS, window=(NINE, SEVEN_PM), now=LONG_AGO, deadlin
 # ---------------------------------------------------------------------------
 
 
-def test_r21_minutes_and_hours_are_absolute_durations():
-    """R-2.1: "N hours before" is an exact duration, even across DST."""
+def test_r21_minutes_are_durations_hours_count_on_the_wall_clock():
+    """R-2.1: "24 hours before" counts on the appointment's wall clock: 10:00
+    CEST on the day clocks go forward -> 10:00 CET the day before (an elapsed
+    24 h would be 09:00 CET); minutes stay an elapsed duration."""
     start = utc(2026, 3, 29, 8, 0)  # 10:00 CEST, the day clocks go forward
     assert quiet_hours.reminder_time(start, 24, "hours", PARIS) == utc(
-        2026, 3, 28, 8, 0
+        2026, 3, 28, 9, 0
     )
     assert quiet_hours.reminder_time(start, 90, "minutes", PARIS) == utc(
         2026, 3, 29, 6, 30
     )
     assert quiet_hours.reminder_time(start, 0, "hours", PARIS) == start
+
+
+ZONES = {
+    "Europe/Paris": [(2026, 3, 29), (2026, 10, 25), (2027, 3, 28), (2027, 10, 31)],
+    "Europe/London": [(2026, 3, 29), (2026, 10, 25), (2027, 3, 28), (2027, 10, 31)],
+    "America/New_York": [(2026, 3, 8), (2026, 11, 1), (2027, 3, 14), (2027, 11, 7)],
+    "Australia/Sydney": [(2026, 4, 5), (2026, 10, 4), (2027, 4, 4), (2027, 10, 3)],
+}
+
+
+@pytest.mark.parametrize(
+    ("tz_name", "day"),
+    [(zone, day) for zone, days in ZONES.items() for day in days],
+)
+@pytest.mark.parametrize(
+    ("offset", "unit"), [(24, "hours"), (48, "hours"), (1, "days")]
+)
+def test_r21_before_start_keeps_the_wall_time_on_both_dst_changes(
+    tz_name, day, offset, unit
+):
+    """R-2.1: on the day of each DST change of 2026 and 2027 in Paris,
+    London, New York and Sydney, "24 h / 48 h / 1 day before" a 09:30
+    appointment is 09:30 local time one or two days earlier."""
+    zone = ZoneInfo(tz_name)
+    start = (
+        datetime(*day, 9, 30, tzinfo=zone)
+        .astimezone(ZoneInfo("UTC"))
+        .replace(tzinfo=None)
+    )
+    result = quiet_hours.reminder_time(start, offset, unit, tz_name)
+    days = offset // 24 if unit == "hours" else offset
+    wall = local(result, tz_name)
+    assert wall.replace(tzinfo=None) == datetime(*day, 9, 30) - timedelta(days=days)
+    assert quiet_hours.is_inside_window(result, tz_name, time(9), time(19))
 
 
 @pytest.mark.parametrize(

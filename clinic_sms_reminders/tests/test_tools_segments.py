@@ -208,3 +208,48 @@ def test_r33_smart_keeps_ellipses_when_replacing_would_cost_more():
     info = segments.count("…" * 70, smart=True)
     assert (info.encoding, info.parts, info.text) == ("ucs2", 1, "…" * 70)
     assert segments.count("…" * 10, smart=True).text == "." * 30
+
+
+# ---------------------------------------------------------------------------
+# GSM-7 look-alikes of a patient's own data (R-3.3)
+# ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("Françoise Lefèvre", "Francoise Lefèvre"),
+        ("Jérôme Benoît", "Jérome Benoit"),
+        ("Nguyễn Thị Minh Khai", "Nguyen Thi Minh Khai"),
+        ("Đặng Văn Lâm", "Dang Van Lam"),
+        ("Şükrü Yılmaz", "Sükrü Yilmaz"),
+        ("İbrahim Çelik", "Ibrahim Çelik"),
+        ("Łukasz Wróbel", "Lukasz Wrobel"),
+        ("João Conceição", "Joao Conceicao"),
+        ("Íñigo Muñoz", "Iñigo Muñoz"),
+        ("Jürgen Groß", "Jürgen Groß"),
+        ("Cœurdevey", "Coeurdevey"),
+        ("محمد العلوي", "Mhmd Al'lwy"),
+        ("[Dr] €", "(Dr) E"),
+    ],
+)
+def test_r33_lookalikes_of_real_names(value, expected):
+    """R-3.3: accents outside GSM-7 are dropped (ô→o, î→i, ç→c), GSM-7
+    letters are kept (é, ü, ñ, ß), a few letters have a table (ł, ı, đ, œ),
+    Arabic script is transliterated, extension characters take a one-septet
+    look-alike."""
+    result = segments.to_gsm7_lookalike(value)
+    assert result == expected
+    assert segments.is_plain_gsm7(result)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(max_size=40))
+def test_r33_lookalikes_are_always_one_septet_gsm7(value):
+    """R-3.3: whatever the value, its look-alike is plain GSM-7: no extension
+    character, so its length in septets is its length."""
+    result = segments.to_gsm7_lookalike(value)
+    assert segments.is_plain_gsm7(result)
+    info = segments.count(result)
+    assert info.encoding == segments.GSM7
+    assert info.length == len(result)

@@ -16,6 +16,9 @@ therefore the number of SMS parts, is known when the template is saved
 
 import functools
 import re
+from dataclasses import dataclass
+
+from . import segments
 
 # Ordered: the editor's "Elements" list shows them in this order.
 PLACEHOLDERS = {
@@ -24,6 +27,7 @@ PLACEHOLDERS = {
     "date": 16,
     "time": 16,
     "practitioner": 22,
+    "with_practitioner": 27,
     "office": 5,
     "clinic_name": 30,
     "clinic_phone": 20,
@@ -38,6 +42,7 @@ PLACEHOLDER_LABELS = {
     "date": "Date",
     "time": "Time",
     "practitioner": "Practitioner",
+    "with_practitioner": "With practitioner (empty without one)",
     "office": "Office",
     "clinic_name": "Clinic name",
     "clinic_phone": "Clinic phone",
@@ -230,13 +235,152 @@ def render(body, values, limits=None, allowed=None):
     renders as nothing. ``allowed`` is as in :func:`parse`.
     """
     values = values or {}
-    rendered = []
-    for is_name, text in _tokens(body or "", allowed):
-        if is_name:
-            rendered.append(_clean_value(values.get(text, ""), _limit_of(text, limits)))
-        else:
-            rendered.append(text)
-    return "".join(rendered)
+    tokens = _tokens(body or "", allowed)
+    prepared = {
+        text: _clean_value(values.get(text, ""), _limit_of(text, limits))
+        for is_name, text in tokens
+        if is_name
+    }
+    return _assemble(tokens, prepared)
+
+
+# After an empty value, a space of the text is dropped when the next text
+# starts with one of these (or the text ends): "at {time} {office}." with no
+# office reads "at 10:00." rather than "at 10:00 .".
+_TIGHT_AFTER_EMPTY = " .,;:!?)"
+
+
+def _assemble(tokens, prepared):
+    result = ""
+    for index, (is_name, text) in enumerate(tokens):
+        if not is_name:
+            result += text
+            continue
+        value = prepared[text]
+        if not value and result.endswith(" "):
+            following = tokens[index + 1] if index + 1 < len(tokens) else None
+            if following is None or (
+                not following[0] and following[1][:1] in _TIGHT_AFTER_EMPTY
+            ):
+                result = result[:-1]
+        result += value
+    return result
+
+
+@dataclass(frozen=True)
+class Fitted:
+    """A rendering made to fit the clinic's part limit (R-3.3): ``text`` to
+    send, its ``info`` (:class:`segments.SegmentInfo`), the names of the
+    values written in GSM-7 look-alikes (``lookalike``) and of the values cut
+    shorter than their maximum length (``cut``), and whether the text ``fits``.
+    """
+
+    text: str
+    info: segments.SegmentInfo
+    lookalike: tuple
+    cut: tuple
+    fits: bool
+
+
+def _capacity(encoding, max_parts):
+    if encoding == segments.GSM7:
+        single, part = segments.GSM7_SINGLE_LIMIT, segments.GSM7_PART_LIMIT
+    else:
+        single, part = segments.UCS2_SINGLE_LIMIT, segments.UCS2_PART_LIMIT
+    return single if max_parts <= 1 else part * max_parts
+
+
+def render_to_fit(
+    body,
+    values,
+    limits=None,
+    allowed=None,
+    max_parts=1,
+    smart=False,
+    suffix="",
+    cut=True,
+):
+    """Render ``body`` so that a patient's own data never stops the message
+    (R-3.3).
+
+    1. Values as they are, each cut to its maximum length (:func:`render`).
+    2. When the text needs Unicode or more than ``max_parts`` parts, every
+       value that is not plain GSM-7 is written in GSM-7 look-alikes
+       (:func:`segments.to_gsm7_lookalike`: ``ô`` → ``o``, ``ç`` → ``c``,
+       Arabic script in Latin letters), for this message only, then cut to
+       its maximum length.
+    3. Still too long (only the template's own text can cause it: a template
+       saved under a higher part limit), values are cut further, longest
+       first, unless ``cut`` is false.
+
+    ``suffix`` is template text appended after the body (the opt-out mention
+    of marketing texts). Returns a :class:`Fitted`; ``fits`` is false only
+    when the template's own text does not fit.
+    """
+    values = values or {}
+    max_parts = max(int(max_parts or 1), 1)
+    tokens = _tokens(body or "", allowed)
+    names = list(dict.fromkeys(text for is_name, text in tokens if is_name))
+    limits_of = {name: _limit_of(name, limits) for name in names}
+    prepared = {
+        name: _clean_value(values.get(name, ""), limits_of[name]) for name in names
+    }
+
+    def measure():
+        text = _assemble(tokens, prepared) + (suffix or "")
+        return text, segments.count(text, smart=smart)
+
+    text, info = measure()
+    if info.parts <= max_parts:
+        return Fitted(text, info, (), (), True)
+    lookalike = []
+    for name in names:
+        if not segments.is_plain_gsm7(prepared[name]):
+            raw = _clean_value(values.get(name, ""), 10**6)
+            prepared[name] = _clean_value(
+                segments.to_gsm7_lookalike(raw), limits_of[name]
+            )
+            lookalike.append(name)
+    text, info = measure()
+    shortened = []
+    while cut and info.parts > max_parts:
+        longest = max(names, key=lambda name: len(prepared[name]), default=None)
+        if longest is None or not prepared[longest]:
+            break
+        overflow = max(info.length - _capacity(info.encoding, max_parts), 1)
+        prepared[longest] = prepared[longest][:-overflow].rstrip()
+        if longest not in shortened:
+            shortened.append(longest)
+        text, info = measure()
+    return Fitted(
+        text, info, tuple(lookalike), tuple(shortened), info.parts <= max_parts
+    )
+
+
+# Worst-case filler: one character outside GSM-7 forces Unicode (R-3.3).
+UNICODE_FILLER = "ç"
+
+
+def worst_case_fitted(
+    body, limits=None, allowed=None, max_parts=1, smart=False, suffix=""
+):
+    """The longest message ``body`` can produce once made to fit (R-3.3,
+    R-3.4): every placeholder at its maximum length with a value that forces
+    Unicode, then written in look-alikes as sending would, never cut further.
+    Returns a :class:`Fitted`; a template is refused when ``fits`` is false.
+    """
+    names = parse(body or "", allowed)
+    values = {name: UNICODE_FILLER * _limit_of(name, limits) for name in names}
+    return render_to_fit(
+        body,
+        values,
+        limits,
+        allowed=allowed,
+        max_parts=max_parts,
+        smart=smart,
+        suffix=suffix,
+        cut=False,
+    )
 
 
 def worst_case(body, limits=None, filler="X", allowed=None):

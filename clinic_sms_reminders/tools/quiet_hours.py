@@ -302,16 +302,17 @@ def _first_allowed_minute_quick(first, zone, start, end):
 def reminder_time(start_utc, offset, unit, tz_name):
     """When a reminder "``offset`` ``unit`` before the start" is due (R-2.1).
 
-    Minutes and hours are absolute durations. Days are calendar days in the
-    recipient's local time: the reminder keeps the appointment's local wall
-    time, ``offset`` days earlier, so a "1 day before" reminder of a 10:00
-    appointment is at 10:00 the day before even across a DST change (where an
-    absolute 24 hours would give 09:00 or 11:00). If that wall time is
-    ambiguous (clocks set back) the earlier occurrence is used; if it does not
-    exist (clocks set forward) the earlier of its two readings is used, i.e.
-    the time shifted back by the DST jump (02:30 becomes 01:30 standard time
-    on the night clocks go from 02:00 to 03:00): a reminder may come early,
-    never late.
+    ``tz_name`` is the appointment's time zone. Hours and days count on its
+    wall clock: the reminder is at the appointment's local wall time minus
+    ``offset`` hours or days, so "24 hours before" a Sunday 09:30 appointment
+    is Saturday 09:30 even on the night the clocks change (where an elapsed
+    24 hours would give 08:30 or 10:30). Minutes are an elapsed duration (a
+    "30 minutes before" reminder is never 90 minutes early because the clocks
+    went back in between). If the wall time is ambiguous (clocks set back)
+    the earlier occurrence is used; if it does not exist (clocks set forward)
+    the earlier of its two readings is used, i.e. the time shifted back by
+    the DST jump (02:30 becomes 01:30 standard time on the night clocks go
+    from 02:00 to 03:00): a reminder may come early, never late.
 
     Raises ValueError for an unknown unit, a negative offset or an unknown
     time zone.
@@ -321,11 +322,13 @@ def reminder_time(start_utc, offset, unit, tz_name):
     if offset is None or offset < 0:
         raise ValueError("The reminder offset must be zero or a positive number.")
     start = _naive_utc(start_utc)
-    if unit != "days":
-        return start - timedelta(**{unit: offset})
+    if unit == "minutes":
+        return start - timedelta(minutes=offset)
     zone = _zone(tz_name)
     local_wall = _local(start, zone).replace(tzinfo=None)
-    return min(_instants_of_wall(local_wall - timedelta(days=offset), zone))
+    earlier = min(_instants_of_wall(local_wall - timedelta(**{unit: offset}), zone))
+    # never after the start (an hour-long rule across a DST jump)
+    return min(earlier, start)
 
 
 def is_inside_window(when_utc, tz_name, window_start, window_end):

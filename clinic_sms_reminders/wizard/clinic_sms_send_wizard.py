@@ -3,6 +3,7 @@ from odoo.exceptions import UserError
 from odoo.tools.safe_eval import safe_eval
 
 from ..models.clinic_sms_message import CONSENT_FIELD, PURPOSES, REASONS
+from ..tools import segments
 
 GENDERS = [
     ("all", "All"),
@@ -42,10 +43,25 @@ class ClinicSmsSendWizard(models.TransientModel):
         help="Include everyone matching these saved searches (Odoo favourites).",
     )
     partner_ids = fields.Many2many("res.partner", string="Recipients")
+    content = fields.Selection(
+        [("template", "Template"), ("text", "Free text")],
+        required=True,
+        default="template",
+    )
     template_id = fields.Many2one(
         "clinic.sms.template",
-        required=True,
         domain="[('company_id', 'in', [company_id, False])]",
+    )
+    custom_text = fields.Text(string="Text")
+    text_length = fields.Integer(compute="_compute_text_counter", string="Characters")
+    text_parts = fields.Integer(compute="_compute_text_counter", string="Parts")
+    text_chars_left = fields.Integer(
+        compute="_compute_text_counter", string="Characters Left"
+    )
+    text_encoding = fields.Selection(
+        [("gsm7", "GSM-7"), ("ucs2", "Unicode (UCS-2)")],
+        compute="_compute_text_counter",
+        string="Encoding",
     )
     purpose = fields.Selection(
         PURPOSES,
@@ -79,6 +95,67 @@ class ClinicSmsSendWizard(models.TransientModel):
     @api.onchange("mode")
     def _onchange_mode(self):
         self.purpose = "marketing" if self.mode == "mass" else "appointment"
+
+    @api.depends("custom_text", "content", "mode", "purpose", "company_id")
+    def _compute_text_counter(self):
+        """Live counter of the free text, opt-out mention included (R-5.5)."""
+        for wizard in self:
+            info = segments.count(
+                wizard._free_text(),
+                smart=wizard.company_id.clinic_sms_smart_encoding,
+            )
+            wizard.text_length = info.length
+            wizard.text_parts = info.parts
+            wizard.text_chars_left = info.chars_left
+            wizard.text_encoding = info.encoding
+
+    def _marketing(self):
+        return self.mode == "mass" or self.purpose == "marketing"
+
+    def _free_text(self, lang=None):
+        """The free text as sent: marketing texts end with the opt-out mention
+        (R-3.6), in the recipient's language."""
+        text = (self.custom_text or "").strip()
+        if not text or not self._marketing():
+            return text
+        Template = self.env["clinic.sms.template"].with_context(
+            lang=lang or self.env.lang
+        )
+        return f"{text} {Template._opt_out_mention(self.company_id)}"
+
+    def _check_content(self):
+        """A message is refused before sending when it cannot be filled for a
+        recipient: no text, or a template whose placeholders need an
+        appointment, which a manual message has not (R-5.5)."""
+        self.ensure_one()
+        if self.mode == "mass" and self.purpose == "essential":
+            raise UserError(
+                self.env._(
+                    "A mass mailing is never essential: choose the marketing "
+                    "purpose (recipients' consent and opt-outs are respected)."
+                )
+            )
+        if self.content == "text":
+            if not (self.custom_text or "").strip():
+                raise UserError(self.env._("Write the text of the message."))
+            return
+        if not self.template_id:
+            raise UserError(self.env._("Choose a template or write a free text."))
+        missing = self.template_id._missing_values(
+            self.env["res.partner"], self.env["calendar.event"], self.company_id
+        )
+        appointment_only = {"date", "time", "practitioner", "service"}
+        missing = [name for name in missing if name in appointment_only]
+        if missing:
+            raise UserError(
+                self.env._(
+                    "Template %(template)s needs an appointment for %(elements)s: "
+                    "a message sent from here has none, so it would go out with "
+                    "blanks. Choose another template or write a free text.",
+                    template=self.template_id.name,
+                    elements=", ".join(f"{{{name}}}" for name in missing),
+                )
+            )
 
     @api.depends("line_ids", "template_id")
     def _compute_review(self):
@@ -142,16 +219,23 @@ class ClinicSmsSendWizard(models.TransientModel):
         blacklisted = self.env["clinic.sms.message"]._blacklisted_numbers(numbers)
         seen, vals_list = set(), []
         company = self.company_id
-        marketing = self.mode == "mass" or self.purpose == "marketing"
+        marketing = self._marketing()
+        Template = self.env["clinic.sms.template"]
         for partner in partners:
             reason = self._exclusion_reason(partner, seen, blacklisted)
             text, units = False, 0
             if not reason:
                 seen.add(partner.clinic_mobile)
-                text = self.template_id._render(
-                    partner, self.env["calendar.event"], company, marketing=marketing
-                )
-                units = self.template_id._units(text, company)
+                if self.content == "text":
+                    text = self._free_text(Template._patient_lang(partner, company))
+                else:
+                    text = self.template_id._render(
+                        partner,
+                        self.env["calendar.event"],
+                        company,
+                        marketing=marketing,
+                    )
+                units = Template._units(text, company)
             vals_list.append(
                 {
                     "wizard_id": self.id,
@@ -181,6 +265,7 @@ class ClinicSmsSendWizard(models.TransientModel):
 
     def action_review(self):
         self.ensure_one()
+        self._check_content()
         self._build_lines()
         if not self.line_ids:
             raise UserError(self.env._("Choose at least one recipient."))
@@ -235,24 +320,32 @@ class ClinicSmsSendWizard(models.TransientModel):
             f"{line.partner_id.display_name}: {reasons.get(line.reason, line.reason)}"
             for line in excluded
         )
+        name = self.template_id.name
+        if self.content == "text":
+            name = (self.custom_text or "").strip()[:60]
         return self.env["clinic.sms.mailing"].create(
             {
-                "name": self.template_id.name,
+                "name": name,
                 "kind": self.mode,
                 "purpose": self.purpose,
                 "company_id": self.company_id.id,
-                "template_id": self.template_id.id,
+                "template_id": self._template_sent().id,
                 "excluded_count": len(excluded),
                 "exclusion_summary": summary,
             }
         )
+
+    def _template_sent(self):
+        if self.content == "text":
+            return self.env["clinic.sms.template"]
+        return self.template_id
 
     def _message_row(self, mailing, line):
         return {
             "kind": "mass" if self.mode == "mass" else "private",
             "purpose": self.purpose,
             "company_id": self.company_id.id,
-            "template_id": self.template_id.id,
+            "template_id": self._template_sent().id,
             "partner_id": line.partner_id.id,
             "phone": line.phone,
             "idempotency_key": f"mailing:{mailing.id}:{line.partner_id.id}",
