@@ -113,6 +113,10 @@ class JsonGateway(GenericGateway):
         return json_body(data)
 
     def send(self, messages, deadline=None):
+        start, granted = self.reserve(len(messages), deadline)
+        messages = messages[:granted]
+        if not messages:
+            return {}
         payload = {
             "messages": [
                 {
@@ -131,7 +135,7 @@ class JsonGateway(GenericGateway):
             "json": payload,
             "headers": self._headers(),
         }
-        [attempt] = self.perform([spec], deadline, slots=len(messages))
+        [attempt] = self.perform([spec], deadline, reservation=(start, 1))
         if attempt is None:
             return {}
         if attempt.error is not None or attempt.response.status_code >= 300:

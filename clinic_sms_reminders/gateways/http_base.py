@@ -113,22 +113,37 @@ class HttpGateway(SmsGateway):
         self.honour_retry_after(results)
         return results
 
-    def perform(self, specs, deadline=None, slots=None, limited=True):
+    def reserve(self, count, deadline=None):
+        """(monotonic time of the first slot, slots granted): up to ``count``
+        send slots of the provider's rate limit that start before the
+        deadline (or within MAX_RATE_WAIT)."""
+        now = time.monotonic()
+        max_wait = MAX_RATE_WAIT if deadline is None else deadline - now
+        if max_wait < 0:
+            return now, 0
+        wait, granted = throttle.reserve(self.provider, count, max_wait)
+        return now + wait, granted
+
+    def perform(self, specs, deadline=None, reservation=None, limited=True):
         """Run the requests ``specs`` concurrently; returns one Attempt per
-        spec, or None for those not started (deadline passed, rate limit
-        reached, or the gateway asked to slow down)."""
+        spec, or None for those not started (no send slot before the
+        deadline, or the gateway asked to slow down). ``reservation``: send
+        slots already reserved (see ``reserve``); ``limited=False`` for
+        requests that send nothing (status lookups)."""
         if not specs:
             return []
         provider = self.provider
-        rate = provider.rate_limit if limited else 0
-        wait = throttle.reserve(provider, slots or len(specs)) if limited else 0.0
-        start = time.monotonic() + wait
-        latest = time.monotonic() + MAX_RATE_WAIT if deadline is None else deadline
-        if start > latest:
+        if not limited:
+            start, granted, rate = time.monotonic(), len(specs), 0.0
+        else:
+            start, granted = reservation or self.reserve(len(specs), deadline)
+            rate = provider.rate_limit
+        if not granted:
             return [None] * len(specs)
+        runnable = specs[:granted]
         stop = threading.Event()
         timeout = provider.timeout
-        size = max(1, min(provider.max_connections, len(specs)))
+        size = max(1, min(provider.max_connections, len(runnable)))
 
         def run(index, spec):
             not_before = start + (index / rate if rate > 0 else 0.0)
@@ -156,7 +171,8 @@ class HttpGateway(SmsGateway):
             with ThreadPoolExecutor(
                 max_workers=size, thread_name_prefix="clinic_sms"
             ) as pool:
-                return list(pool.map(run, range(len(specs)), specs))
+                attempts = list(pool.map(run, range(len(runnable)), runnable))
+        return attempts + [None] * (len(specs) - len(runnable))
 
     def result(self, message, attempt):
         """The result of one request (in the caller's thread)."""

@@ -181,23 +181,52 @@ class TestGateways(ClinicSmsCase):
             self.assertEqual(result["state"], state, result)
             self.assertTrue(result["reason"])
 
-    def test_rate_limit_slots_live_in_the_provider_row(self):
-        """R-7.4: send slots are reserved in PostgreSQL, one statement per
-        chunk: at 10 messages/s, 50 slots push the next free slot 5 s ahead
-        for every worker; without a limit nothing waits."""
-        self.kannel.rate_limit = 10
-        self.assertEqual(throttle.reserve(self.kannel, 50), 0.0)
-        wait = throttle.reserve(self.kannel, 1)
-        self.assertGreater(wait, 4.5)
-        self.assertLessEqual(wait, 5.0)
+    def _slot_ahead(self, provider):
+        """Seconds from now to the provider's next free send slot."""
         self.env.cr.execute(
             "SELECT throttle_next_at - EXTRACT(EPOCH FROM clock_timestamp()) "
             "FROM clinic_sms_provider WHERE id = %s",
-            [self.kannel.id],
+            [provider.id],
         )
-        self.assertGreater(self.env.cr.fetchone()[0], 4.5)
+        return self.env.cr.fetchone()[0]
+
+    def test_rate_limit_slots_live_in_the_provider_row(self):
+        """R-7.4: send slots are reserved in PostgreSQL, one statement per
+        chunk: at 10 messages/s, 50 slots push the next free slot 5 s ahead
+        for every worker. A worker that cannot wait that long gets no slot
+        and pushes nothing; one that can wait 6 s gets the 11 slots that
+        start by then. Without a limit nothing waits."""
+        self.kannel.rate_limit = 10
+        self.assertEqual(throttle.reserve(self.kannel, 50, 30), (0.0, 50))
+        wait, granted = throttle.reserve(self.kannel, 50, 1.0)
+        self.assertEqual(granted, 0)
+        self.assertGreater(wait, 4.5)
+        self.assertGreater(self._slot_ahead(self.kannel), 4.5)
+        self.assertLessEqual(self._slot_ahead(self.kannel), 5.0)
+        wait, granted = throttle.reserve(self.kannel, 50, 6.05)
+        self.assertEqual(granted, 11)
+        self.assertGreater(self._slot_ahead(self.kannel), 5.5)
+        self.assertLessEqual(self._slot_ahead(self.kannel), 6.1)
         other = self.kannel.copy({"rate_limit": 0})
-        self.assertEqual(throttle.reserve(other, 10_000), 0.0)
+        self.assertEqual(throttle.reserve(other, 10_000, 0), (0.0, 10_000))
+
+    def test_rate_limited_batch_sends_only_what_fits_before_the_deadline(self):
+        """R-7.4: at 10 messages/s with 1 s left, a batch of 30 starts at
+        most the 11 requests whose slots fall before the deadline, the
+        others are absent (requeued), and only those slots are taken from
+        the other workers."""
+        self.kannel.rate_limit = 10
+        messages = self._outbox(30)
+        with StandIn(accepted) as stand:
+            self.kannel.api_url = stand.url
+            results = self.kannel._send_batch(
+                messages, deadline=time.monotonic() + 1.05
+            )
+        self.assertEqual(len(results), len(stand.requests))
+        self.assertLessEqual(len(results), 11)
+        self.assertGreater(len(results), 0)
+        self.assertEqual(set(results), set(messages[: len(results)].ids))
+        self.assertLess(self._slot_ahead(self.kannel), 1.2)
 
     def test_429_pushes_back_every_worker(self):
         """R-7.4: HTTP 429 makes the message 'retry' with the gateway's
