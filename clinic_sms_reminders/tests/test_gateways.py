@@ -2,11 +2,13 @@
 requests over a bounded pool, a deadline, a rate limit kept in the provider's
 row, 429 Retry-After, and outcomes that are never re-sent blindly."""
 
+import email.utils
 import json
 import socket
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from types import SimpleNamespace
 from unittest.mock import patch
 from urllib.parse import parse_qs, urlsplit
 
@@ -16,6 +18,7 @@ from odoo.tests import common as odoo_common
 from odoo.tests import tagged
 
 from odoo.addons.clinic_sms_reminders.gateways import throttle
+from odoo.addons.clinic_sms_reminders.gateways.http_base import retry_after_seconds
 
 from .common import ClinicSmsCase
 
@@ -245,6 +248,37 @@ class TestGateways(ClinicSmsCase):
             later = self.kannel._send_batch(messages, deadline=time.monotonic() + 1)
             self.assertEqual(later, {})
             self.assertEqual(len(stand.requests), 1)
+
+    def test_json_batch_without_answer_is_unknown_for_every_message(self):
+        """R-7.4: a generic JSON batch whose answer never came may have been
+        taken as a whole: every message of it is 'unknown'."""
+        generic = self.kannel.copy({"http_flavor": "json", "timeout": 0.3})
+        messages = self._outbox(3, provider=generic)
+        with (
+            patch.object(requests.Session, "send", odoo_common._super_send),
+            StandIn(accepted, latency=0.6) as stand,
+        ):
+            generic.api_url = stand.url
+            results = generic._send_batch(messages)
+        self.assertEqual(len(stand.requests), 1)
+        self.assertEqual(set(results), set(messages.ids))
+        self.assertEqual({r["state"] for r in results.values()}, {"unknown"})
+
+    def test_retry_after_in_seconds_or_as_a_date(self):
+        """R-7.4: Retry-After is read as seconds or an HTTP date, bounded;
+        a 429 without it waits one second."""
+
+        def answer(value):
+            headers = {} if value is None else {"Retry-After": value}
+            return retry_after_seconds(SimpleNamespace(headers=headers))
+
+        self.assertEqual(answer("12"), 12.0)
+        in_a_minute = email.utils.formatdate(time.time() + 60, usegmt=True)
+        self.assertGreater(answer(in_a_minute), 50)
+        self.assertLessEqual(answer(in_a_minute), 61)
+        self.assertEqual(answer("soon"), 1.0)
+        self.assertEqual(answer(None), 1.0)
+        self.assertEqual(answer("999999"), 3600.0)
 
     def test_twilio_status_lookup(self):
         """R-7.4: Twilio reconciles unknown outcomes through its Messages
