@@ -22,10 +22,17 @@ Odoo registry; every Odoo process is a child, so the peak RSS reported for the
 addon is the one of a process that did nothing but load the registry, plan and
 dispatch. See benchmarks/README.md.
 
-The last line printed is::
+Then, unless --no-latency, a per-message gateway scenario: Twilio's Messages
+API stand-in answering after --latency seconds (50 ms), the addon's Twilio
+provider (--connections concurrent requests, 20) next to Odoo's sms_twilio
+(installed only for it), in one process, same stand-in.
+
+The last lines printed are (e2e_per_s = n / (plan s + dispatch s))::
 
     BENCH n=<N> plan_per_s=<f> e2e_per_s=<f> calendar_sms_per_s=<f> ratio=<f> \
 queries_per_message=<f> peak_rss_mb=<f> duplicates=<i> lost=<i>
+    BENCH latency_ms=<f> connections=<i> latency_n=<i> latency_per_s=<f> \
+sms_twilio_per_s=<f> latency_ratio=<f> latency_lost=<i> latency_duplicates=<i>
 """
 
 import argparse
@@ -66,6 +73,12 @@ TARGETS = {
     "queries_per_message": ("<=", 0.2),
     "duplicates": ("==", 0),
     "lost": ("==", 0),
+    # per-message gateway at 50 ms, one worker, 20 connections
+    "latency_per_s": (">=", 300.0),
+    "latency_ratio": (">=", 15.0),
+    "latency_of_ceiling": (">=", 0.8),
+    "latency_lost": ("==", 0),
+    "latency_duplicates": ("==", 0),
 }
 
 
@@ -228,9 +241,51 @@ class IapHandler(_JsonHandler):
             self._answer(500, {"error": "stand-in failure"})
 
 
-def start_stand_in(handler_class):
+class TwilioHandler(BaseHTTPRequestHandler):
+    """Twilio Messages API stand-in: every POST to .../Messages.json waits
+    ``latency`` seconds (a real gateway's round trip) and answers 201 with a
+    SID. Each message is recorded by its StatusCallback URL: the addon's
+    carries ``?ref=<reference>``, sms_twilio's ends with ``/<uuid>``."""
+
+    protocol_version = "HTTP/1.1"
+    recorder: Recorder = None
+    latency = 0.05
+
+    def log_message(self, format, *args):
+        pass
+
+    def do_POST(self):
+        from urllib.parse import parse_qs, urlsplit
+
+        try:
+            length = int(self.headers.get("Content-Length") or 0)
+            form = parse_qs(self.rfile.read(length).decode())
+            callback = (form.get("StatusCallback") or [""])[0]
+            url = urlsplit(callback)
+            ref = (parse_qs(url.query).get("ref") or [url.path.rsplit("/", 1)[-1]])[0]
+            malformed = 0 if form.get("To") and form.get("Body") else 1
+            time.sleep(self.latency)
+            self.recorder.record([ref], malformed)
+            status, payload = 201, {"sid": f"SM{ref[:32]}", "status": "queued"}
+        except Exception:  # noqa: BLE001 - a stand-in must answer whatever happens
+            with self.recorder.lock:
+                self.recorder.errors += 1
+            status, payload = 500, {"message": "stand-in failure"}
+        body = json.dumps(payload).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+
+def start_stand_in(handler_class, **attributes):
     recorder = Recorder()
-    handler = type(handler_class.__name__, (handler_class,), {"recorder": recorder})
+    handler = type(
+        handler_class.__name__,
+        (handler_class,),
+        {"recorder": recorder, **attributes},
+    )
     server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
     server.daemon_threads = True
     server.request_queue_size = 128
@@ -664,7 +719,120 @@ def worker_addon(state):
     return out
 
 
-WORKERS = {"setup": worker_setup, "baseline": worker_baseline, "addon": worker_addon}
+def worker_latency(state):
+    """A per-message gateway (Twilio's API) at ``latency`` s per request: the
+    addon's Twilio provider (concurrent requests, ``connections`` at a time)
+    next to Odoo's sms_twilio (one request after the other), both against
+    the same loopback stand-in, in this process."""
+    registry, api, SUPERUSER_ID, _sql_db = _odoo(state)
+    import requests
+
+    stand_in = f"http://127.0.0.1:{state['twilio_port']}"
+    sid = "AC" + "0" * 32
+    out = {}
+    with registry.cursor() as cr:
+        env = api.Environment(cr, SUPERUSER_ID, {})
+        company = env.ref("base.main_company")
+        provider = env["clinic.sms.provider"].create(
+            {
+                "name": "Benchmark Twilio (loopback, latency)",
+                "provider_type": "http",
+                "http_flavor": "twilio",
+                "api_url": stand_in,
+                "username": sid,
+                "password": "bench-token",
+                "company_id": company.id,
+                "max_connections": state["connections"],
+                "timeout": 60,
+                "callback_base_url": "http://127.0.0.1:8069",
+            }
+        )
+        company.clinic_sms_provider_id = provider
+        # the first scenario's messages, sent, queued again
+        cr.execute(
+            """
+            UPDATE clinic_sms_message
+               SET state = 'queued', scheduled_at = %s, provider_id = NULL,
+                   provider_message_id = NULL, sent_at = NULL, delivered_at = NULL,
+                   attempt_count = 0, reason = NULL, reason_detail = NULL
+             WHERE id IN (SELECT id FROM clinic_sms_message
+                           WHERE state IN ('sent', 'delivered')
+                           ORDER BY id LIMIT %s)
+         RETURNING reference
+            """,
+            [s2dt(state["dispatch_now"]), state["latency_n"]],
+        )
+        out["due"] = [row[0] for row in cr.fetchall()]
+        cr.commit()
+        t0 = time.perf_counter()
+        out["processed"] = env["clinic.sms.message"]._dispatch_due(
+            now=s2dt(state["dispatch_now"]), batch_size=state["batch_size"], commit=True
+        )
+        cr.commit()
+        out["wall_s"] = time.perf_counter() - t0
+        cr.execute(
+            "SELECT state, count(*) FROM clinic_sms_message WHERE reference = ANY(%s) "
+            "GROUP BY 1 ORDER BY 1",
+            [out["due"]],
+        )
+        out["states"] = dict(cr.fetchall())
+
+        # Odoo's sms_twilio: sms.sms through SmsApiTwilio (api.twilio.com is
+        # redirected to the stand-in in this process only)
+        original = requests.Session.request
+
+        def redirected(session, method, url, *args, **kwargs):
+            if isinstance(url, str) and url.startswith("https://api.twilio.com"):
+                url = stand_in + url[len("https://api.twilio.com") :]
+            return original(session, method, url, *args, **kwargs)
+
+        requests.Session.request = redirected
+        company.sudo().write(
+            {
+                "sms_provider": "twilio",
+                "sms_twilio_account_sid": sid,
+                "sms_twilio_auth_token": "bench-token",
+            }
+        )
+        env["sms.twilio.number"].create(
+            {
+                "company_id": company.id,
+                "number": "+33700000001",
+                "country_id": env.ref("base.fr").id,
+            }
+        )
+        sms = env["sms.sms"].create(
+            [
+                {
+                    "number": f"+3360{i:07d}",
+                    "body": f"Reminder {i}: see you tomorrow at 10:00.",
+                    "state": "outgoing",
+                    "record_company_id": company.id,
+                }
+                for i in range(state["twilio_baseline"])
+            ]
+        )
+        cr.commit()
+        t0 = time.perf_counter()
+        sms.send(unlink_failed=False, unlink_sent=False)
+        cr.commit()
+        out["sms_twilio_wall_s"] = time.perf_counter() - t0
+        out["sms_twilio_n"] = len(sms)
+        cr.execute(
+            "SELECT state, count(*) FROM sms_sms WHERE id = ANY(%s) GROUP BY 1",
+            [sms.ids],
+        )
+        out["sms_twilio_states"] = dict(cr.fetchall())
+        requests.Session.request = original
+    return out
+
+
+WORKERS = {
+    "setup": worker_setup,
+    "baseline": worker_baseline,
+    "addon": worker_addon,
+    "latency": worker_latency,
+}
 
 
 def worker_main(name, state_file):
@@ -794,6 +962,91 @@ def fmt(value):
     return f"{value:,.1f}" if isinstance(value, float) else f"{value:,}"
 
 
+def run_latency(state, addons_path, results_dir, args, phases):
+    """Install Odoo's sms_twilio (only now: the first scenario ran without
+    it), then run the per-message gateway scenario."""
+    scale = args.timeout_scale
+    phases["install_sms_twilio_s"] = run_child(
+        [
+            sys.executable,
+            "-m",
+            "odoo",
+            "-d",
+            state["db"],
+            f"--addons-path={addons_path}",
+            "-i",
+            "sms_twilio",
+            "--stop-after-init",
+            "--log-level=warn",
+            "--http-interface=127.0.0.1",
+        ],
+        results_dir / "install_sms_twilio.log",
+        900 * scale,
+        "install sms_twilio",
+    )
+    bound = 600 + 2 * state["latency_n"] * args.latency + 2 * args.twilio_baseline
+    latency = run_worker("latency", state, results_dir, bound * scale)
+    phases["latency_s"] = latency["process_s"]
+    return latency
+
+
+def latency_report(latency, twilio_rec, args, values):
+    """Print the per-message gateway scenario, add its values to ``values``;
+    returns them, with the BENCH line under ``line``."""
+    with twilio_rec.lock:
+        got = dict(twilio_rec.refs)
+    due_l = set(latency["due"])
+    lat = {
+        "latency_per_s": latency["processed"] / latency["wall_s"]
+        if latency["wall_s"]
+        else 0.0,
+        "sms_twilio_per_s": latency["sms_twilio_n"] / latency["sms_twilio_wall_s"]
+        if latency["sms_twilio_wall_s"]
+        else 0.0,
+        "duplicates": sum(1 for ref in due_l if got.get(ref, 0) > 1),
+        "lost": len(due_l - got.keys()),
+    }
+    lat["latency_ratio"] = (
+        lat["latency_per_s"] / lat["sms_twilio_per_s"]
+        if lat["sms_twilio_per_s"]
+        else 0.0
+    )
+    ceiling = args.connections / args.latency
+    lat["of_ceiling"] = lat["latency_per_s"] / ceiling
+    print(
+        f"Per-message gateway (Twilio API stand-in, {1000 * args.latency:.0f} ms "
+        f"per request), same process, same stand-in:"
+    )
+    print(
+        f"  addon, {args.connections} connections: {latency['processed']:,} "
+        f"messages in {latency['wall_s']:.2f} s = {lat['latency_per_s']:,.1f}/s "
+        f"({100 * lat['of_ceiling']:.0f}% of connections/latency = "
+        f"{ceiling:,.0f}/s); states {latency['states']}; lost {lat['lost']}, "
+        f"duplicates {lat['duplicates']}"
+    )
+    print(
+        f"  Odoo sms_twilio: {latency['sms_twilio_n']} SMS in "
+        f"{latency['sms_twilio_wall_s']:.2f} s = {lat['sms_twilio_per_s']:,.1f}/s; "
+        f"states {latency['sms_twilio_states']}; ratio {lat['latency_ratio']:.1f}x"
+    )
+    values.update(
+        latency_per_s=lat["latency_per_s"],
+        latency_ratio=lat["latency_ratio"],
+        latency_of_ceiling=lat["of_ceiling"],
+        latency_lost=lat["lost"],
+        latency_duplicates=lat["duplicates"],
+    )
+    lat["line"] = (
+        f"BENCH latency_ms={1000 * args.latency:.0f} "
+        f"connections={args.connections} latency_n={latency['processed']} "
+        f"latency_per_s={lat['latency_per_s']:.1f} "
+        f"sms_twilio_per_s={lat['sms_twilio_per_s']:.1f} "
+        f"latency_ratio={lat['latency_ratio']:.2f} "
+        f"latency_lost={lat['lost']} latency_duplicates={lat['duplicates']}"
+    )
+    return lat
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument(
@@ -840,6 +1093,35 @@ def main(argv=None):
         default=1.0,
         help="multiply every time bound by this",
     )
+    parser.add_argument(
+        "--latency",
+        type=float,
+        default=0.05,
+        help="per-message gateway scenario: seconds per request (default 0.05)",
+    )
+    parser.add_argument(
+        "--connections",
+        type=int,
+        default=20,
+        help="per-message gateway scenario: the provider's max_connections",
+    )
+    parser.add_argument(
+        "--latency-n",
+        type=int,
+        default=None,
+        help="messages of the per-message gateway scenario (default min(n, 5000))",
+    )
+    parser.add_argument(
+        "--twilio-baseline",
+        type=int,
+        default=200,
+        help="SMS sent through Odoo's sms_twilio in that scenario (default 200)",
+    )
+    parser.add_argument(
+        "--no-latency",
+        action="store_true",
+        help="skip the per-message gateway scenario",
+    )
     parser.add_argument("--log-level", default="warn")
     parser.add_argument("--_worker", help=argparse.SUPPRESS)
     parser.add_argument("--_state", help=argparse.SUPPRESS)
@@ -882,6 +1164,8 @@ def main(argv=None):
     scale = args.timeout_scale
     gateway, gateway_rec = start_stand_in(GatewayHandler)
     iap, iap_rec = start_stand_in(IapHandler)
+    twilio, twilio_rec = start_stand_in(TwilioHandler, latency=args.latency)
+    latency_n = min(n, args.latency_n if args.latency_n is not None else 5000)
     state = {
         "db": db,
         "addons_path": addons_path,
@@ -892,6 +1176,10 @@ def main(argv=None):
         "provider_batch": args.provider_batch,
         "gateway_port": gateway.server_address[1],
         "iap_port": iap.server_address[1],
+        "twilio_port": twilio.server_address[1],
+        "connections": args.connections,
+        "latency_n": latency_n,
+        "twilio_baseline": args.twilio_baseline,
         "today": today.isoformat(),
         "plan_now": dt2s(plan_now),
         "dispatch_now": dt2s(dispatch_now),
@@ -912,6 +1200,7 @@ def main(argv=None):
         flush=True,
     )
     phases = {}
+    latency = None
     try:
         phases["install_s"] = run_child(
             [
@@ -959,9 +1248,12 @@ def main(argv=None):
 
         addon = run_worker("addon", state, results_dir, (900 + 0.1 * n) * scale)
         phases["addon_s"] = addon["process_s"]
+        if not args.no_latency:
+            latency = run_latency(state, addons_path, results_dir, args, phases)
     finally:
         gateway.shutdown()
         iap.shutdown()
+        twilio.shutdown()
         if not args.keep:
             subprocess.run(
                 ["dropdb", "--if-exists", db],
@@ -990,8 +1282,10 @@ def main(argv=None):
     plan_per_s = (
         addon["planned"] / addon["plan_wall_s"] if addon["plan_wall_s"] else 0.0
     )
-    e2e_per_s = n / addon["dispatch_wall_s"] if addon["dispatch_wall_s"] else 0.0
+    dispatch_per_s = n / addon["dispatch_wall_s"] if addon["dispatch_wall_s"] else 0.0
+    # end to end: planning included
     both_per_s = n / (addon["plan_wall_s"] + addon["dispatch_wall_s"])
+    e2e_per_s = both_per_s
     calendar_sms_per_s = base["events"] / base["wall_s"] if base["wall_s"] else 0.0
     ratio = e2e_per_s / calendar_sms_per_s if calendar_sms_per_s else 0.0
     queries = addon["plan_queries"] + addon["dispatch_queries"]
@@ -1027,11 +1321,11 @@ def main(argv=None):
     )
     print(
         f"  dispatch: {addon['processed']:,} messages in {addon['dispatch_wall_s']:.2f} s = "
-        f"{e2e_per_s:,.0f}/s (n/dispatch wall), {addon['dispatch_queries']:,} queries "
+        f"{dispatch_per_s:,.0f}/s (n/dispatch wall), {addon['dispatch_queries']:,} queries "
         f"({addon['dispatch_queries'] / n:.3f}/message)"
     )
     print(
-        f"  plan+dispatch: {both_per_s:,.0f}/s; {queries:,} queries = "
+        f"  plan+dispatch (e2e_per_s): {both_per_s:,.0f}/s; {queries:,} queries = "
         f"{queries_per_message:.3f}/message"
     )
     print(
@@ -1072,9 +1366,12 @@ def main(argv=None):
     if args.profile:
         print("  PROFILED RUN (pyinstrument): rates are lower than unprofiled.")
         print(f"  profiles: {addon['profile_plan']}, {addon['profile_dispatch']}")
+    lat = latency_report(latency, twilio_rec, args, values) if latency else {}
     print("-" * 78)
     print("Targets:")
     for key, (op, target) in TARGETS.items():
+        if key not in values:
+            continue
         ok = check(values[key], op, target)
         print(
             f"  {'OK  ' if ok else 'MISS'} {key:<20} {fmt(values[key]):>12} {op} {fmt(target)}"
@@ -1100,6 +1397,8 @@ def main(argv=None):
         "addon": addon,
         "gateway": gw,
         "iap": iap_stats,
+        "latency": latency,
+        "latency_values": lat,
         "unexpected": unexpected,
     }
     (results_dir / "summary.json").write_text(
@@ -1111,6 +1410,7 @@ def main(argv=None):
         f"queries_per_message={queries_per_message:.4f} peak_rss_mb={peak_rss:.1f} "
         f"duplicates={duplicates} lost={lost}"
     )
+    print(lat.get("line", ""), end="\n" if lat else "")
     return 0
 
 

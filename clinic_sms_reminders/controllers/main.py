@@ -46,7 +46,8 @@ class ClinicSmsWebhook(http.Controller):
         provider = (
             request.env["clinic.sms.provider"].sudo().browse(provider_id).exists()
         )
-        if not provider or not provider.active or provider.provider_type != "http":
+        # any provider type whose gateway takes webhooks, the integrators' too
+        if not provider or not provider._accepts_webhooks():
             return request.make_response("Unknown provider", status=404)
         try:
             params = provider._webhook_params(httprequest)
@@ -58,6 +59,8 @@ class ClinicSmsWebhook(http.Controller):
                     else ""
                 ),
                 "params": params,
+                # the query string alone (Twilio signs it as part of the URL)
+                "query": httprequest.args,
                 "headers": httprequest.headers,
                 "body": body,
             }

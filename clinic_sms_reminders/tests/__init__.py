@@ -5,6 +5,7 @@ from . import test_consent_chain
 from . import test_dashboard
 from . import test_delivery
 from . import test_end_to_end
+from . import test_gateways
 from . import test_grouping
 from . import test_hostile_input
 from . import test_i18n

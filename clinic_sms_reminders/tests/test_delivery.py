@@ -4,7 +4,9 @@ from datetime import timedelta
 from unittest.mock import patch
 
 import requests
+from urllib3.exceptions import MaxRetryError
 
+from odoo.addons.clinic_sms_reminders.gateways.kannel import DLR_MASK, dlr_signature
 from odoo.addons.clinic_sms_reminders.models.clinic_sms_message import retry_delay
 from odoo.addons.clinic_sms_reminders.tools import signatures
 
@@ -81,6 +83,7 @@ class TestHttpProviders(DeliveryCase):
         self.assertEqual(kwargs["data"].decode(), message.body)
         self.assertIn(f"ref={message.reference}", headers["X-Kannel-DLR-Url"])
         self.assertTrue(headers["X-Kannel-DLR-Url"].endswith("&status=%d"))
+        self.assertEqual(headers["X-Kannel-DLR-Mask"], str(DLR_MASK))
         self.assertEqual(kwargs.get("timeout"), self.kannel.timeout)
         self.assertEqual(message.state, "sent")
         self.assertEqual(message.provider_message_id, message.reference)
@@ -90,7 +93,7 @@ class TestHttpProviders(DeliveryCase):
         back-off up to the provider's maximum; the units are refunded meanwhile."""
         message = self._due()
         balance = self.wallet.balance
-        self._send(message, [requests.Timeout()])
+        self._send(message, [requests.ConnectTimeout()])
         self.assertEqual(
             (message.state, message.reason), ("queued", "provider_temporary")
         )
@@ -129,9 +132,11 @@ class TestHttpProviders(DeliveryCase):
         self.assertEqual(message.attempt_count, 1)
 
     def test_connection_error_is_temporary(self):
-        """R-7.4: a dropped connection is temporary."""
+        """R-7.4: a connection that could not be opened (refused, DNS) is
+        temporary: nothing was sent."""
         message = self._due()
-        self._send(message, [requests.ConnectionError("reset")])
+        refused = MaxRetryError(None, self.kannel.api_url, reason=ConnectionError())
+        self._send(message, [requests.ConnectionError(refused)])
         self.assertEqual(message.state, "queued")
 
     def test_twilio_and_json_providers(self):
@@ -202,10 +207,12 @@ class TestWebhooks(DeliveryCase):
         return message
 
     def _kannel_dlr(self, message, status, secret="hook-secret"):
+        signature = dlr_signature(secret, self.kannel.id, DLR_MASK, message.reference)
         return self._data(
             {
                 "ref": message.reference,
-                "sig": signatures.hmac_sha256_hex(secret, message.reference),
+                "mask": str(DLR_MASK),
+                "sig": signature,
                 "status": str(status),
             }
         )
@@ -283,6 +290,35 @@ class TestWebhooks(DeliveryCase):
         ):
             with self.assertRaises(ValueError):
                 generic._webhook_dlr(self._data({}, body=body))
+        self.assertEqual(message.state, "sent")
+
+    def test_kannel_report_url_binds_provider_statuses_and_message(self):
+        """R-7.5: a Kannel report URL is signed for its provider, the statuses
+        asked for and the message; Kannel fills in the status. Whoever holds
+        a logged URL cannot use it elsewhere: the former reference-only
+        signature, the URL sent to another provider sharing the secret, a
+        widened mask, or a status Kannel was not asked to report (4, 8,
+        combinations) are all refused."""
+        message = self._sent_message()
+        for status in (1, 2, 16):
+            data = self._kannel_dlr(message, status)
+            self.assertTrue(self.kannel._webhook_verify("dlr", data), status)
+        for status in (0, 3, 4, 8, 17, 31, 32, "x"):
+            data = self._kannel_dlr(message, status)
+            self.assertFalse(self.kannel._webhook_verify("dlr", data), status)
+        legacy = self._data(
+            {
+                "ref": message.reference,
+                "sig": signatures.hmac_sha256_hex("hook-secret", message.reference),
+                "status": "16",
+            }
+        )
+        self.assertFalse(self.kannel._webhook_verify("dlr", legacy))
+        widened = self._kannel_dlr(message, 8)
+        widened["params"]["mask"] = "31"
+        self.assertFalse(self.kannel._webhook_verify("dlr", widened))
+        sibling = self.kannel.copy({"company_id": self.company.id})
+        self.assertFalse(sibling._webhook_verify("dlr", self._kannel_dlr(message, 16)))
         self.assertEqual(message.state, "sent")
 
     def test_twilio_signature(self):

@@ -17,6 +17,8 @@ from werkzeug.datastructures import Headers, MultiDict
 from odoo.exceptions import ValidationError
 from odoo.tests import HttpCase, tagged
 
+from odoo.addons.clinic_sms_reminders.gateways import HTTP_GATEWAYS
+from odoo.addons.clinic_sms_reminders.gateways.kannel import DLR_MASK, dlr_signature
 from odoo.addons.clinic_sms_reminders.models.clinic_sms_provider import (
     GENERIC_DLR,
     KANNEL_DLR,
@@ -497,6 +499,8 @@ class TestHostileWebhooks(HttpCase):
 class FakeProvider:
     """What the webhook methods read of a provider record."""
 
+    id = 1
+
     def __init__(self, flavor):
         self.http_flavor = flavor
         self.webhook_secret = "fuzz-secret"
@@ -504,6 +508,9 @@ class FakeProvider:
 
     def ensure_one(self):
         return self
+
+    def _get_gateway(self):
+        return HTTP_GATEWAYS[self.http_flavor](self)
 
 
 FLAVORS = ("kannel", "twilio", "json", "form")
@@ -680,12 +687,16 @@ def test_r75_webhook_parsers_properties():
                 provider, "dlr", _data(headers=_generic_headers(body, stale), body=body)
             )
         elif flavor == "kannel":
-            sig = signatures.hmac_sha256_hex("fuzz-secret", ref)
-            assert verify(provider, "dlr", _data([("ref", ref), ("sig", sig)]))
+            sig = dlr_signature("fuzz-secret", 1, DLR_MASK, ref)
+            mask = ("mask", str(DLR_MASK))
+            call = [("ref", ref), mask, ("sig", sig), ("status", "1")]
+            assert verify(provider, "dlr", _data(call))
             other = ref + "x"
-            assert not verify(provider, "dlr", _data([("ref", other), ("sig", sig)]))
-            wrong = signatures.hmac_sha256_hex("fuzz-secreT", ref)
-            assert not verify(provider, "dlr", _data([("ref", ref), ("sig", wrong)]))
+            assert not verify(provider, "dlr", _data([("ref", other), *call[1:]]))
+            wrong = dlr_signature("fuzz-secreT", 1, DLR_MASK, ref)
+            assert not verify(
+                provider, "dlr", _data([*call[:2], ("sig", wrong), call[3]])
+            )
         else:
             items = sorted(values.items())
             sig = signatures.twilio_signature("fuzz-token", CALLBACK, dict(items))

@@ -56,7 +56,7 @@ class TestWallet(ClinicSmsCase):
         }
         with patch.object(
             type(self.provider),
-            "_sandbox_send_batch",
+            "_send_batch",
             autospec=True,
             return_value=refusal,
         ):

@@ -2,6 +2,7 @@ import base64
 
 from odoo.tests import HttpCase, tagged
 
+from odoo.addons.clinic_sms_reminders.gateways.kannel import DLR_MASK, dlr_signature
 from odoo.addons.clinic_sms_reminders.tools import signatures
 
 
@@ -34,8 +35,8 @@ class TestWebhookRoutes(HttpCase):
 
     def _dlr_url(self, status, secret="hook-secret", ref=None):
         ref = ref or self.message.reference
-        signature = signatures.hmac_sha256_hex(secret, ref)
-        query = f"ref={ref}&sig={signature}&status={status}"
+        signature = dlr_signature(secret, self.provider.id, DLR_MASK, ref)
+        query = f"ref={ref}&mask={DLR_MASK}&sig={signature}&status={status}"
         return f"/clinic_sms/dlr/{self.provider.id}?{query}"
 
     def test_dlr_route(self):
@@ -48,7 +49,9 @@ class TestWebhookRoutes(HttpCase):
         self.assertEqual(self.url_open("/clinic_sms/dlr/999999?ref=x").status_code, 404)
         big = self.url_open(self._dlr_url(1), data=b"x" * (65 * 1024))
         self.assertEqual(big.status_code, 413)
-        self.assertEqual(self.url_open(self._dlr_url(99)).status_code, 400)
+        # a status Kannel was not asked to report is refused
+        for status in (99, 8):
+            self.assertEqual(self.url_open(self._dlr_url(status)).status_code, 403)
         unknown = self._dlr_url(1, ref="0" * 32)
         self.assertEqual(self.url_open(unknown).status_code, 404)
         self.assertEqual(self.message.state, "sent")
@@ -138,3 +141,38 @@ class TestWebhookRoutes(HttpCase):
             [("provider_id", "=", twilio.id)]
         )
         self.assertEqual((received.external_id, received.text), ("SM0002", "Hello"))
+
+    def test_twilio_report_before_the_sid_is_stored(self):
+        """R-7.5: Twilio's status callback URL carries our reference (signed
+        with the URL): a report arriving before Twilio's answer was recorded
+        (no SID yet) still finds its message, instead of 404."""
+        twilio = self.env["clinic.sms.provider"].create(
+            {
+                "name": "Twilio",
+                "provider_type": "http",
+                "http_flavor": "twilio",
+                "username": "AC123",
+                "password": "tw-token",
+                "callback_base_url": self.base_url(),
+            }
+        )
+        message = self.message.copy(
+            {"idempotency_key": "twilio-early", "provider_id": twilio.id}
+        )
+        message.state = "sending"
+        callback = twilio._get_gateway().status_callback(message)
+        self.assertIn(f"ref={message.reference}", callback)
+        form = {"MessageSid": "SM0009", "MessageStatus": "delivered"}
+        signature = signatures.twilio_signature("tw-token", callback, form)
+        path = callback[len(self.base_url()) :]
+        forged_path = path.replace(message.reference, self.message.reference)
+        forged = self.url_open(
+            forged_path, data=form, headers={"X-Twilio-Signature": signature}
+        )
+        self.assertEqual(forged.status_code, 403)
+        answer = self.url_open(
+            path, data=form, headers={"X-Twilio-Signature": signature}
+        )
+        self.assertEqual(answer.status_code, 200)
+        message.invalidate_recordset()
+        self.assertEqual(message.state, "delivered")
