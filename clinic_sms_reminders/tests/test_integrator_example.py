@@ -1,9 +1,10 @@
 """An integrator's provider type, added by inheritance only (R-7.2, R-7.5):
 ``test_addons/clinic_sms_integrator_example`` (under 50 lines of Python)
-adds the type ``acme`` with ``selection_add`` and its gateway class. It is
-installed on a fresh database in a separate Odoo process, a confirmation is
-sent through it to a loopback stand-in of the gateway, and the gateway's
-signed delivery report reaches the webhook.
+adds the type ``acme`` with ``selection_add`` and its gateway class, and the
+placeholder ``{patient_ref}`` (the patient's file number). It is installed on
+a fresh database in a separate Odoo process, a confirmation whose template
+uses the placeholder is sent through it to a loopback stand-in of the
+gateway, and the gateway's signed delivery report reaches the webhook.
 
 Plain pytest: it runs real ``odoo`` processes. The database name starts with
 ``CLINIC_TEST_DB_PREFIX`` (default ``clinic_``) and a random part, so that
@@ -105,6 +106,15 @@ def test_integrator_provider_type_sends_and_takes_signed_reports(database, tmp_p
             [company_id],
             {"clinic_sms_provider_id": provider_id},
         )
+        # the integrator's placeholder, accepted by the save-time check
+        template_id = rpc.xmlid("clinic_sms_reminders", "template_confirmation")
+        rpc(
+            "clinic.sms.template",
+            "write",
+            [template_id],
+            {"body": "File {patient_ref}: {date} at {time} is booked."},
+        )
+        rpc("res.partner", "write", [patient_id], {"ref": "DOS-4711"})
         event_id = _appointment(rpc, "Check-up", patient_id, 3)
         [queued] = rpc.messages([("appointment_id", "=", event_id)])
         _dispatch(rpc, rpc.xmlid("clinic_sms_reminders", "ir_cron_clinic_sms_dispatch"))
@@ -115,6 +125,7 @@ def test_integrator_provider_type_sends_and_takes_signed_reports(database, tmp_p
         assert (method, path) == ("POST", "/messages")
         assert payload["reference"] == message["reference"]
         assert (payload["to"], payload["text"]) == (message["phone"], message["body"])
+        assert payload["text"].startswith("File DOS-4711: "), payload["text"]
         assert payload["callback"] == f"{srv.url}/clinic_sms/dlr/{provider_id}"
 
         report = json.dumps(

@@ -1,2 +1,3 @@
-# one file per extension: a placeholder (clinic.sms.template) would go here too
+# one file per extension: a provider type and a placeholder
 from . import clinic_sms_provider
+from . import clinic_sms_template
