@@ -1,6 +1,6 @@
 {
     "name": "Clinic SMS: integrator example (tests only)",
-    "summary": "A provider type with its gateway and webhook, and a placeholder, by inheritance",
+    "summary": "A provider type with its webhook and a placeholder, by inheritance",
     "version": "19.0.1.0.0",
     "license": "LGPL-3",
     "author": "Clinic SMS Reminders contributors",
