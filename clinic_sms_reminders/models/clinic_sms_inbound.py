@@ -179,6 +179,15 @@ class ClinicSmsInbound(models.Model):
             return
         self.partner_id = patients[:1]
         appointment = self._next_appointment(patients, last_message)
+        # a yes to a waitlist offer when the offer is what the clinic
+        # wrote last, or when there is no appointment of theirs to confirm
+        if (
+            reply == "confirm"
+            and (not appointment or last_message.kind == "waitlist_offer")
+            and self._clinic_waitlist_accept(number)
+        ):
+            self._log_on_patients(patients)
+            return
         if reply == "confirm" and appointment:
             appointment.clinic_status = "confirmed"
             self.write({"action": "confirm", "appointment_id": appointment.id})

@@ -355,6 +355,36 @@ class TestWaitlist(ClinicSmsCase):
         self.assertFalse(other._clinic_waitlist_accept(self.waiting[0].clinic_mobile))
         self.assertFalse(other.action)
 
+    def test_yes_received_through_the_gateway_books_the_slot(self):
+        """The whole path: the offers are sent, a patient answers "Oui !" over
+        the provider's inbound route and gets the slot; the others are told it
+        is taken; a yes that comes after the slot went books nothing."""
+        self._four_waiting()
+        event = self._appointment(clinic_service_ids=[(6, 0, self.cleaning.ids)])
+        self._as_reception(event).action_clinic_cancel()
+        self.env["clinic.sms.message"].search([("kind", "=", "waitlist_offer")]).write(
+            {"state": "sent", "provider_id": self.provider.id}
+        )
+        first, second = self.waiting[1], self.waiting[0]
+        inbound = self.env["clinic.sms.inbound"]._receive(
+            self.provider, {"from": first.clinic_mobile, "text": "Oui !"}
+        )
+        self.assertEqual(inbound.action, "waitlist")
+        booked = inbound.appointment_id
+        self.assertEqual((booked.clinic_patient_id, booked.start), (first, event.start))
+        taken = self._offer_messages("waitlist_taken")
+        self.assertIn(second, taken.partner_id)
+        late = self.env["clinic.sms.inbound"]._receive(
+            self.provider, {"from": second.clinic_mobile, "text": "OUI"}
+        )
+        self.assertNotIn(late.action, ("waitlist", "confirm"))
+        self.assertEqual(
+            self.env["calendar.event"].search_count(
+                [("start", "=", event.start), ("clinic_status", "!=", "cancelled")]
+            ),
+            1,
+        )
+
     def test_slot_booked_by_the_reception_withdraws_the_offers(self):
         """When the reception books a patient by phone into a slot being
         offered, the patients offered it are told it is taken and an OUI that
