@@ -1,6 +1,6 @@
 from odoo import api, fields, models
 
-from .clinic_sms_message import PURPOSES, REASONS
+from .clinic_sms_message import PURPOSES
 
 MAILING_KINDS = [("private", "Private message"), ("mass", "Mass mailing")]
 
@@ -70,7 +70,3 @@ class ClinicSmsMailing(models.Model):
         )
         action["domain"] = [("mailing_id", "=", self.id)]
         return action
-
-    @api.model
-    def _reason_labels(self):
-        return dict(REASONS)

@@ -168,7 +168,7 @@ class ClinicSmsProvider(models.Model):
         ].sudo().get_param("web.base.url")
         return f"{base.rstrip('/')}/clinic_sms/{kind}/{self.id}"
 
-    def _send_batch(self, messages):
+    def _send_batch(self, messages, deadline=None):
         """Hand ``messages`` (clinic.sms.message, already rendered and paid for)
         to the provider.
 
