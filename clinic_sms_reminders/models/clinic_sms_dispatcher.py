@@ -236,17 +236,28 @@ class ClinicSmsDispatcher(models.AbstractModel):
         answer committed at once; what could not be attempted before the
         deadline goes back to the queue and is refunded.
 
-        While a chunk is with the provider, its rows (and the rest of the
-        batch) are held with ``FOR KEY SHARE``: a delivery report can still
-        update them (no conflict with that lock), but the stuck-message
-        recovery (``FOR UPDATE SKIP LOCKED``) never touches a live worker's
-        rows."""
+        Near the deadline a chunk is cut to what can end in time even if
+        every request took the provider's whole timeout. While a chunk is
+        with the provider, its rows (and the rest of the batch) are held with
+        ``FOR KEY SHARE``: a delivery report can still update them (no
+        conflict with that lock), but the stuck-message recovery (``FOR
+        UPDATE SKIP LOCKED``) never touches a live worker's rows, and a row
+        it took before the hold is not sent."""
         Message = self.env["clinic.sms.message"]
+        size = max(provider.batch_size or 1, 1)
         pending = paid
-        for chunk in self._chunks(paid, provider):
-            if self._time_left(deadline=deadline) < MIN_SECONDS_FOR_A_BATCH:
+        while pending:
+            left = self._time_left(deadline=deadline)
+            if left < MIN_SECONDS_FOR_A_BATCH:
                 break
-            self._hold(pending)
+            chunk_size = size
+            if deadline is not None and provider.timeout > 0:
+                fits = int((left - MIN_SECONDS_FOR_A_BATCH) / provider.timeout)
+                chunk_size = max(1, min(size, fits))
+            pending = self._hold(pending)
+            chunk = pending[:chunk_size]
+            if not chunk:
+                break
             results = self._call_provider(provider, Message.browse(chunk.ids), deadline)
             pending -= chunk
             self._record_results(chunk, results, now, hold=pending)
@@ -254,11 +265,25 @@ class ClinicSmsDispatcher(models.AbstractModel):
             self._record_results(pending, {}, now)
 
     def _hold(self, messages):
-        if messages:
-            self.env.cr.execute(
-                "SELECT id FROM clinic_sms_message WHERE id = ANY(%s) FOR KEY SHARE",
-                [messages.ids],
-            )
+        """Lock ``messages`` for this worker (``FOR KEY SHARE``); returns
+        those still 'sending' (the others are no longer this worker's)."""
+        if not messages:
+            return messages
+        for attempt in range(1, MAX_CONFLICTS + 1):
+            try:
+                self.env.cr.execute(
+                    "SELECT id FROM clinic_sms_message"
+                    " WHERE id = ANY(%s) AND state = 'sending' FOR KEY SHARE",
+                    [messages.ids],
+                )
+                held = {row[0] for row in self.env.cr.fetchall()}
+                return messages.browse([i for i in messages.ids if i in held])
+            except PG_CONCURRENCY_EXCEPTIONS_TO_RETRY:
+                self.env.cr.rollback()
+                if attempt == MAX_CONFLICTS:
+                    raise
+                time.sleep(random.uniform(0.01, 0.05 * attempt))
+        return messages
 
     def _record_results(self, messages, results, now, hold=None):
         """Persist what the provider answered, in a fresh transaction retried on

@@ -49,6 +49,7 @@ GENERIC_DLR = {
     "rejected": ("rejected", True),
     "sent": ("sent", False),
 }
+AMBIGUOUS = object()  # a request sent and never answered
 SIGNATURE_MAX_AGE = 300  # seconds a generic webhook signature stays valid
 
 
@@ -236,6 +237,8 @@ class ClinicSmsProvider(models.Model):
         """One request; returns (response or None, reason when it failed)."""
         try:
             response = session.request(method, url, timeout=self.timeout, **kwargs)
+        except requests.ReadTimeout:  # sent, maybe accepted: never re-sent (R-7.3)
+            return AMBIGUOUS, self.env._("The gateway did not answer in time.")
         except requests.Timeout:
             return None, self.env._("The gateway did not answer in time.")
         except requests.RequestException as error:
@@ -246,7 +249,9 @@ class ClinicSmsProvider(models.Model):
         return response, None
 
     def _http_outcome(self, response, reason):
-        """'sent', 'retry' or 'failed' for an HTTP answer."""
+        """'sent', 'retry', 'failed' or 'unknown' for an HTTP answer."""
+        if response is AMBIGUOUS:
+            return "unknown", reason
         if response is None:
             return "retry", reason
         if response.status_code < 300:

@@ -771,3 +771,14 @@ class TestDispatchRaces(DeliveryCase):
             with self.assertRaises(AccessError):
                 mine.write(vals)
         self.assertEqual(message.body, "Votre ordonnance n°0 est prête.")
+
+    def test_read_timeout_after_sending_is_unknown(self):
+        """R-7.3: the request went out and no answer came back in time (the
+        gateway may have accepted it): unknown, never sent a second time."""
+        self.company.clinic_sms_provider_id = self.kannel
+        message = self._due()
+        calls = self._send(message, [requests.ReadTimeout("read timed out")])
+        self.assertEqual((message.state, message.reason), ("unknown", "ambiguous"))
+        calls += self._send(message, [FakeResponse()])
+        self.assertEqual(len(calls), 1)
+        self.assertEqual(message.state, "unknown")
