@@ -206,36 +206,53 @@ class ClinicSmsOutcome(models.AbstractModel):
     @api.model
     def _recover_stuck(self, stuck_after=STUCK_AFTER):
         """Rows left 'sending' longer than ``stuck_after`` by a worker that
-        no longer holds them (killed, crashed) become 'unknown' with the
-        reason "worker stopped mid-send": never re-sent blindly. A live
-        worker holds its rows (``FOR KEY SHARE``): SKIP LOCKED leaves them."""
-        self.env["clinic.sms.message"].flush_model()
+        no longer holds them (killed, crashed): those it had handed to the
+        provider (``sending_since`` set) become 'unknown' with the reason
+        "worker stopped mid-send", never re-sent blindly; those it never
+        handed over go back to the queue, refunded. A live worker holds its
+        rows (``FOR KEY SHARE``): SKIP LOCKED leaves them. Returns how many
+        rows were recovered."""
+        Message = self.env["clinic.sms.message"]
+        Message.flush_model()
         self.env.cr.execute(
             """
-            UPDATE clinic_sms_message AS m
-               SET state = 'unknown', reason = 'worker_stopped',
-                   reason_detail = NULL, write_date = now() AT TIME ZONE 'UTC'
-             WHERE m.id IN (
-                    SELECT id FROM clinic_sms_message
-                     WHERE state = 'sending'
-                       AND (sending_since IS NULL OR sending_since < %s)
-                     ORDER BY id
-                       FOR UPDATE SKIP LOCKED)
-         RETURNING m.id
+            SELECT id, sending_since IS NOT NULL FROM clinic_sms_message
+             WHERE state = 'sending'
+               AND coalesce(sending_since, write_date) < %s
+             ORDER BY id
+               FOR UPDATE SKIP LOCKED
             """,
             [self.env.cr.now() - stuck_after],
+            log_exceptions=False,
         )
-        ids = [row[0] for row in self.env.cr.fetchall()]
-        if ids:
-            self.env["clinic.sms.message"].invalidate_model(
-                ["state", "reason", "reason_detail"]
-            )
-            _logger.warning(
-                "SMS dispatch: %d message(s) left 'sending' by a stopped worker"
-                " are now 'unknown'",
-                len(ids),
-            )
-        return len(ids)
+        rows = self.env.cr.fetchall()
+        if not rows:
+            return 0
+        handed = Message.browse([i for i, was_handed in rows if was_handed])
+        never = Message.browse([i for i, was_handed in rows if not was_handed])
+        changes = {
+            message.id: {"state": "unknown", "reason": "worker_stopped"}
+            for message in handed
+        }
+        changes.update(
+            {
+                message.id: {
+                    "state": "queued",
+                    "attempt_count": max(message.attempt_count - 1, 0),
+                }
+                for message in never
+            }
+        )
+        written = Message._write_rows(changes, from_states=("sending",))
+        self._refund(never.filtered(lambda m: m.id in written))
+        _logger.warning(
+            "SMS dispatch: a stopped worker left %d message(s) 'sending': %d now"
+            " 'unknown', %d never handed over queued again",
+            len(rows),
+            len(handed),
+            len(never),
+        )
+        return len(written)
 
     @api.model
     def _settle_unknown(self):
@@ -303,3 +320,41 @@ class ClinicSmsOutcome(models.AbstractModel):
             messages.browse(sorted(noting & written))
         )
         return len(written)
+
+    # ------------------------------------------------------------------
+    # a manager's Resend of unknown outcomes
+    # ------------------------------------------------------------------
+    @api.model
+    def _resend(self, messages):
+        """A new message per unknown one, same text and recipient, queued
+        now (key ``resend:<id>``: at most once); who and when is recorded."""
+        now = fields.Datetime.now()
+        rows = [
+            {
+                "kind": message.kind,
+                "purpose": message.purpose,
+                "company_id": message.company_id.id,
+                "rule_id": message.rule_id.id,
+                "template_id": message.template_id.id,
+                "appointment_id": message.appointment_id.id,
+                "appointment_start": message.appointment_start,
+                "partner_id": message.partner_id.id,
+                "phone": message.phone,
+                "idempotency_key": f"resend:{message.id}",
+                "scheduled_at": now,
+                "mailing_id": message.mailing_id.id,
+                "schedule_id": message.schedule_id.id,
+                "recall_id": message.recall_id.id,
+                "channel": message.channel,
+                "body": message.body,
+            }
+            for message in messages
+        ]
+        messages._insert_queued(rows)
+        new = messages.search(
+            [("idempotency_key", "in", [r["idempotency_key"] for r in rows])]
+        )
+        for message in new:
+            origin = messages.browse(int(message.idempotency_key.split(":")[1]))
+            message._internal().write({"resend_of_id": origin.id})
+        messages._internal().write({"resent_by_id": self.env.uid, "resent_at": now})

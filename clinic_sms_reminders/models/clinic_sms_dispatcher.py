@@ -90,6 +90,9 @@ class ClinicSmsDispatcher(models.AbstractModel):
         processed = conflicts = 0
         remaining = None
         if commit and self._time_left(deadline=deadline) < MIN_SECONDS_FOR_A_BATCH:
+            # no time for a batch in this cron run: say what is left, so that
+            # the cron runner calls again as soon as it can
+            self.env["ir.cron"]._commit_progress(remaining=self._count_due(now))
             return 0
         while True:
             try:
@@ -113,15 +116,19 @@ class ClinicSmsDispatcher(models.AbstractModel):
                 if remaining is None:
                     # counted once: recounting after every batch would cost
                     # O(backlog) each time; this is a progress estimate only
-                    remaining = self.env["clinic.sms.message"].search_count(
-                        [("state", "=", "queued"), ("scheduled_at", "<=", now)]
-                    )
+                    remaining = self._count_due(now)
                 else:
                     remaining = max(remaining - len(messages), 0)
                 left = self._time_left(len(messages), remaining, deadline)
                 if left < MIN_SECONDS_FOR_A_BATCH:
                     break
         return processed
+
+    @api.model
+    def _count_due(self, now):
+        return self.env["clinic.sms.message"].search_count(
+            [("state", "=", "queued"), ("scheduled_at", "<=", now)]
+        )
 
     @api.model
     def _claim_due_messages(self, now, limit, exclude_company_ids=()):
@@ -148,7 +155,8 @@ class ClinicSmsDispatcher(models.AbstractModel):
                 """,
                 due=due,
                 limit=limit,
-            )
+            ),
+            log_exceptions=False,  # a conflict is retried: not an ERROR
         )
         return self.env["clinic.sms.message"].browse(
             [row[0] for row in self.env.cr.fetchall()]
@@ -179,6 +187,10 @@ class ClinicSmsDispatcher(models.AbstractModel):
                 )
             messages._write_rows(changes)
             return True
+        if deadline is not None and sendable:
+            # only what can be handed over before the deadline is reserved
+            # and marked 'sending'; the rest stays queued for the next run
+            sendable = sendable[: self._room(provider, deadline)]
         wallet = (
             self.env["clinic.sms.wallet"]
             .sudo()
@@ -189,7 +201,6 @@ class ClinicSmsDispatcher(models.AbstractModel):
         paid, unpaid = sendable[:paid_count], sendable[paid_count:]
         for message_id in unpaid.ids:
             changes[message_id]["reason"] = "insufficient_balance"
-        sending_since = self.env.cr.now()
         for message in paid:
             changes[message.id].update(
                 state="sending",
@@ -197,7 +208,7 @@ class ClinicSmsDispatcher(models.AbstractModel):
                 reason_detail=False,
                 provider_id=provider.id,
                 attempt_count=message.attempt_count + 1,
-                sending_since=sending_since,
+                sending_since=False,
             )
         messages._write_rows(changes)
         if not paid:
@@ -214,6 +225,16 @@ class ClinicSmsDispatcher(models.AbstractModel):
                 results.update(self._call_provider(provider, chunk, deadline))
             self.env["clinic.sms.outcome"]._apply_results(paid, results, now)
         return not unpaid
+
+    @api.model
+    def _room(self, provider, deadline):
+        """How many messages fit before ``deadline`` if every request took
+        the provider's whole timeout (at least one chunk)."""
+        left = deadline - time.monotonic() - MIN_SECONDS_FOR_A_BATCH
+        size = max(provider.batch_size or 1, 1)
+        if provider.timeout <= 0:
+            return size
+        return max(size, int(left / provider.timeout))
 
     @api.model
     def _chunks(self, messages, provider):
@@ -237,12 +258,13 @@ class ClinicSmsDispatcher(models.AbstractModel):
         deadline goes back to the queue and is refunded.
 
         Near the deadline a chunk is cut to what can end in time even if
-        every request took the provider's whole timeout. While a chunk is
-        with the provider, its rows (and the rest of the batch) are held with
-        ``FOR KEY SHARE``: a delivery report can still update them (no
-        conflict with that lock), but the stuck-message recovery (``FOR
+        every request took the provider's whole timeout. Each chunk is
+        stamped ``sending_since`` (committed) just before it is handed over.
+        While it is with the provider, its rows and the rest of the batch are
+        held with ``FOR KEY SHARE``: a delivery report can still update them
+        (no conflict with that lock), but the stuck-message recovery (``FOR
         UPDATE SKIP LOCKED``) never touches a live worker's rows, and a row
-        it took before the hold is not sent."""
+        it took in between is not sent."""
         Message = self.env["clinic.sms.message"]
         size = max(provider.batch_size or 1, 1)
         pending = paid
@@ -254,8 +276,9 @@ class ClinicSmsDispatcher(models.AbstractModel):
             if deadline is not None and provider.timeout > 0:
                 fits = int((left - MIN_SECONDS_FOR_A_BATCH) / provider.timeout)
                 chunk_size = max(1, min(size, fits))
+            chunk = self._hand_over(pending[:chunk_size])
             pending = self._hold(pending)
-            chunk = pending[:chunk_size]
+            chunk &= pending
             if not chunk:
                 break
             results = self._call_provider(provider, Message.browse(chunk.ids), deadline)
@@ -263,6 +286,21 @@ class ClinicSmsDispatcher(models.AbstractModel):
             self._record_results(chunk, results, now, hold=pending)
         if pending:
             self._record_results(pending, {}, now)
+
+    def _hand_over(self, chunk):
+        """Stamp ``sending_since`` on the rows about to be handed to the
+        provider, committed: a row 'sending' without it was never handed
+        over (a stopped worker's rest of batch goes back to the queue)."""
+        self.env.cr.execute(
+            "UPDATE clinic_sms_message SET sending_since = now() AT TIME ZONE 'UTC'"
+            " WHERE id = ANY(%s) AND state = 'sending' RETURNING id",
+            [chunk.ids],
+            log_exceptions=False,
+        )
+        stamped = {row[0] for row in self.env.cr.fetchall()}
+        chunk.invalidate_recordset(["sending_since"])
+        self.env["ir.cron"]._commit_progress(0)
+        return chunk.browse([i for i in chunk.ids if i in stamped])
 
     def _hold(self, messages):
         """Lock ``messages`` for this worker (``FOR KEY SHARE``); returns
@@ -275,6 +313,7 @@ class ClinicSmsDispatcher(models.AbstractModel):
                     "SELECT id FROM clinic_sms_message"
                     " WHERE id = ANY(%s) AND state = 'sending' FOR KEY SHARE",
                     [messages.ids],
+                    log_exceptions=False,
                 )
                 held = {row[0] for row in self.env.cr.fetchall()}
                 return messages.browse([i for i in messages.ids if i in held])

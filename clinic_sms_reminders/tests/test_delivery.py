@@ -643,25 +643,39 @@ class TestDispatchRaces(DeliveryCase):
             one.with_user(manager).action_resend()
 
     def test_stuck_sending_becomes_unknown(self):
-        """A worker stopped mid-send: its rows, 'sending' longer than the
-        bound, become 'unknown' with that reason; recent ones are left."""
-        old, recent = self._queue(2)
+        """A worker stopped mid-send: past the bound, the rows it had handed
+        to the provider become 'unknown' with that reason; the rest of its
+        batch, never handed over, goes back to the queue, refunded; recent
+        rows are left to their worker."""
+        old, never, recent = self._queue(3)
+        balance = self.wallet.balance
         now = self.env.cr.now()
         old._write_rows(
             {
-                old.id: {
-                    "state": "sending",
-                    "sending_since": now - timedelta(minutes=11),
-                },
-                recent.id: {
-                    "state": "sending",
-                    "sending_since": now - timedelta(minutes=2),
-                },
+                message.id: {"state": "sending", "units": 1, "attempt_count": 1}
+                for message in old | never | recent
             }
         )
-        self.assertEqual(self.env["clinic.sms.outcome"]._reconcile(), (1, 0))
+        self.wallet._add_units(-3)
+        self.env.cr.execute(
+            "UPDATE clinic_sms_message SET sending_since = v.since, write_date = %s"
+            " FROM (VALUES (%s, %s::timestamp), (%s, NULL), (%s, %s)) AS v(id, since)"
+            " WHERE clinic_sms_message.id = v.id",
+            [
+                now - timedelta(minutes=12),
+                old.id,
+                now - timedelta(minutes=11),
+                never.id,
+                recent.id,
+                now - timedelta(minutes=2),
+            ],
+        )
+        self.env["clinic.sms.message"].invalidate_model()
+        self.assertEqual(self.env["clinic.sms.outcome"]._reconcile(), (2, 0))
         self.assertEqual((old.state, old.reason), ("unknown", "worker_stopped"))
+        self.assertEqual((never.state, never.attempt_count), ("queued", 0))
         self.assertEqual(recent.state, "sending")
+        self.assertEqual(self.wallet.balance, balance - 2)
 
     def test_window_holds_at_dispatch(self):
         """R-2.3: a retry, a backlog and a birthday due at 21:30 in Paris wait
