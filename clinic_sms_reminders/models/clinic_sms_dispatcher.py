@@ -99,8 +99,10 @@ class ClinicSmsDispatcher(models.AbstractModel):
                 messages = self._claim_due_messages(now, batch_size, short_companies)
                 if not messages:
                     break
+                company = messages.company_id
+                messages = self._within_deadline(messages, deadline)
                 if not self._dispatch_batch(messages, now, commit, deadline):
-                    short_companies.add(messages.company_id.id)
+                    short_companies.add(company.id)
             except PG_CONCURRENCY_EXCEPTIONS_TO_RETRY as error:
                 conflicts += 1
                 if not commit or conflicts > MAX_CONFLICTS:
@@ -187,10 +189,6 @@ class ClinicSmsDispatcher(models.AbstractModel):
                 )
             messages._write_rows(changes)
             return True
-        if deadline is not None and sendable:
-            # only what can be handed over before the deadline is reserved
-            # and marked 'sending'; the rest stays queued for the next run
-            sendable = sendable[: self._room(provider, deadline)]
         wallet = (
             self.env["clinic.sms.wallet"]
             .sudo()
@@ -225,6 +223,15 @@ class ClinicSmsDispatcher(models.AbstractModel):
                 results.update(self._call_provider(provider, chunk, deadline))
             self.env["clinic.sms.outcome"]._apply_results(paid, results, now)
         return not unpaid
+
+    @api.model
+    def _within_deadline(self, messages, deadline):
+        """The claimed messages that can be handed over before ``deadline``;
+        the others are left queued, untouched, for the next cron run."""
+        provider = messages.company_id._clinic_sms_get_provider()
+        if deadline is None or not provider:
+            return messages
+        return messages[: self._room(provider, deadline)]
 
     @api.model
     def _room(self, provider, deadline):
