@@ -18,17 +18,25 @@ at the end, against a stand-in SMS gateway on 127.0.0.1:
   messages held back for lack of units, sent after a top-up;
 * clinic B again with ONE worker (the cron alone): a manager's top-up commits
   while the gateway is being called.
+* clinic D through a real Odoo server (``--workers=2 --max-cron-threads=1
+  --limit-time-real-cron``): its own cron runner dispatches against a gateway
+  answering in 50-300 ms that sometimes accepts and answers only after the
+  client's timeout, and posts the delivery reports to the server's webhook
+  (some before it answers the send request); the cron worker is SIGKILLed
+  mid-batch and a reconciliation loop runs all along.
 
 A message counts as delivered when the stand-in answered it 2xx (each accepted
 reference is recorded, and so is every refused, dropped or timed-out one). A
 message is lost when the stand-in never accepted it and it is in no clear
 state: failed/skipped with a reason, queued for a retry, or 'sending' because
-its worker was killed (the addon never re-sends those, by design).
+its worker was killed (the addon never re-sends those, by design: the
+reconciliation turns them into 'unknown', or back to the queue when they
+were never handed to the gateway).
 
 The RELIABILITY line (``messages=... workers=... killed=... delivered_once=...
-duplicates=... lost=... negative_balance_seen=... fuzz_cases=...
-fuzz_failures=...``) is the last line of pytest's report, just before the
-counts of passed and failed tests. Every wait is bounded, every process started
+duplicates=... lost=... negative_balance_seen=... unknown=... stuck_sending=...
+reports=... fuzz_cases=... fuzz_failures=...``) is the last line of pytest's
+report, just before the counts of passed and failed tests. Every wait is bounded, every process started
 here is stopped in a ``finally``, the database is dropped and the logs folder
 removed (kept with ``CLINIC_STRESS_KEEP=1``).
 
