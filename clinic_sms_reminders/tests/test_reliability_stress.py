@@ -36,9 +36,9 @@ were never handed to the gateway).
 The RELIABILITY line (``messages=... workers=... killed=... delivered_once=...
 duplicates=... lost=... negative_balance_seen=... unknown=... stuck_sending=...
 reports=... fuzz_cases=... fuzz_failures=...``) is the last line of pytest's
-report, just before the counts of passed and failed tests. Every wait is bounded, every process started
-here is stopped in a ``finally``, the database is dropped and the logs folder
-removed (kept with ``CLINIC_STRESS_KEEP=1``).
+report, just before the counts of passed and failed tests. Every wait is
+bounded, every process started here is stopped in a ``finally``, the database
+is dropped and the logs folder removed (kept with ``CLINIC_STRESS_KEEP=1``).
 
 The webhook parsers are model methods: they are fuzzed inside an Odoo process
 (``stress_worker.py fuzz``) on the stress database, in savepoints rolled back.
