@@ -1,7 +1,7 @@
 from odoo import api, fields, models
 from odoo.exceptions import ValidationError
 
-from .clinic_sms_message import PURPOSES, REASONS
+from .clinic_sms_message import PURPOSES
 
 MAILING_KINDS = [("private", "Private message"), ("mass", "Mass mailing")]
 
@@ -85,7 +85,3 @@ class ClinicSmsMailing(models.Model):
         )
         action["domain"] = [("mailing_id", "=", self.id)]
         return action
-
-    @api.model
-    def _reason_labels(self):
-        return dict(REASONS)

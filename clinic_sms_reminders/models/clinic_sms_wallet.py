@@ -103,8 +103,11 @@ class ClinicSmsWallet(models.Model):
     def _lock_balance(self):
         """Row-lock the wallet and return its current balance."""
         self.ensure_one()
+        # a serialization failure here is retried by the caller: not an ERROR
         self.env.cr.execute(
-            "SELECT balance FROM clinic_sms_wallet WHERE id = %s FOR UPDATE", [self.id]
+            "SELECT balance FROM clinic_sms_wallet WHERE id = %s FOR UPDATE",
+            [self.id],
+            log_exceptions=False,
         )
         self.invalidate_recordset(["balance"])
         return self.env.cr.fetchone()[0]
@@ -121,6 +124,7 @@ class ClinicSmsWallet(models.Model):
             RETURNING balance
             """,
             {"units": units, "id": self.id, "uid": self.env.uid},
+            log_exceptions=False,  # conflicts are retried by the caller
         )
         self.invalidate_recordset(["balance"])
         return bool(self.env.cr.fetchone())

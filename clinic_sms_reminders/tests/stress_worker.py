@@ -21,6 +21,13 @@ MODE is one of:
   started at the same moment as the other reservers (retried, as Odoo retries
   a request, when PostgreSQL refuses it with a serialization failure);
 * ``queue_b``: queue the messages of clinic B; ``topup``: top up a wallet;
+* ``queue_d``: clinic D for the real Odoo server's cron runner: an HTTP
+  "form" provider whose delivery reports come back to that server, queued
+  messages, and every cron but the dispatch switched off (the dispatch due
+  now);
+* ``reconcile``: the reconciliation cron's method in a loop (stopped by a
+  file), with a short bound for rows left 'sending', as a cron would run it
+  while the dispatch runs: a live worker's rows must never be touched;
 * ``fuzz``: hostile input for the webhook parsers, which are model methods
   (``_webhook_verify``, ``_webhook_dlr_events``, ``_webhook_inbound_values``
   and the full ``_webhook_dlr`` / ``_webhook_inbound`` in a savepoint) with
@@ -130,6 +137,8 @@ def setup(cfg):
                 "clinic_sms_max_parts": 3,
                 "clinic_sms_sender_name": "CliniqueA",
                 "clinic_sms_low_balance_threshold": 10,
+                "clinic_sms_quiet_start": 0.0,
+                "clinic_sms_quiet_end": 24.0,
             }
         )
         company_b = env["res.company"].create(
@@ -138,6 +147,8 @@ def setup(cfg):
                 "country_id": fr.id,
                 "clinic_sms_sender_name": "CliniqueB",
                 "clinic_sms_low_balance_threshold": 0,
+                "clinic_sms_quiet_start": 0.0,
+                "clinic_sms_quiet_end": 24.0,
             }
         )
         admin.company_ids |= company_b
@@ -294,6 +305,106 @@ def topup(cfg):
         wallet._top_up(cfg["units"], note="stress top-up")
         balance = wallet.balance
     log(event="result", balance=balance, committed_at=time.time())
+
+
+def queue_d(cfg):
+    """Clinic D, its provider (reports back to ``server_url``), wallet and
+    ``count`` queued messages; only the dispatch cron stays active, due now."""
+    registry = open_registry(cfg)
+    from odoo import fields
+
+    with registry.cursor() as cr:
+        env = environment(cr, mail_create_nolog=True, mail_notrack=True)
+        fr = env.ref("base.fr")
+        company = env["res.company"].create(
+            {
+                "name": "Clinique D",
+                "country_id": fr.id,
+                "clinic_sms_sender_name": "CliniqueD",
+                "clinic_sms_low_balance_threshold": 0,
+                "clinic_sms_quiet_start": 0.0,
+                "clinic_sms_quiet_end": 24.0,
+            }
+        )
+        env.ref("base.user_admin").company_ids |= company
+        env.ref("base.user_root").company_ids |= company
+        provider = env["clinic.sms.provider"].create(
+            {
+                "name": "Stand-in D",
+                "provider_type": "http",
+                "http_flavor": "form",
+                "api_url": f"{cfg['base_url']}/real",
+                "company_id": company.id,
+                "timeout": cfg["provider_timeout"],
+                "batch_size": cfg["provider_batch"],
+                "max_attempts": cfg["max_attempts"],
+                "password": "stress-key",
+                "webhook_secret": "stress-secret",
+                "callback_base_url": cfg["server_url"],
+            }
+        )
+        company.clinic_sms_provider_id = provider
+        wallet = env["clinic.sms.wallet"]._ensure_for_companies(company)[company.id]
+        wallet._top_up(cfg["count"] * 3, note="stress D")
+        partners = env["res.partner"].create(
+            [
+                {
+                    "name": f"Patient d {i:04d}",
+                    "phone": f"+33615{i:06d}",
+                    "country_id": fr.id,
+                }
+                for i in range(cfg["count"])
+            ]
+        )
+        now = fields.Datetime.now()
+        rows = [
+            {
+                "kind": "private",
+                "purpose": "essential",
+                "company_id": company.id,
+                "partner_id": partner.id,
+                "phone": partner.clinic_mobile,
+                "idempotency_key": f"stress-d:{i}",
+                "scheduled_at": now - timedelta(minutes=1),
+                "state": "queued",
+                "channel": "sms",
+                "body": f"Clinique D: rappel {i}, RDV demain 10h.",
+            }
+            for i, partner in enumerate(partners)
+        ]
+        inserted = env["clinic.sms.message"]._insert_queued(rows)
+        dispatch_cron = env.ref("clinic_sms_reminders.ir_cron_clinic_sms_dispatch")
+        crons = env["ir.cron"].with_context(active_test=False).search([])
+        (crons - dispatch_cron).write({"active": False})
+        dispatch_cron.write({"active": True, "nextcall": now - timedelta(minutes=1)})
+        result = {
+            "company_d": company.id,
+            "provider_d": provider.id,
+            "wallet_d": wallet.id,
+            "inserted": inserted,
+        }
+    log(event="result", **result)
+
+
+def reconcile(cfg):
+    """``_reconcile(stuck_after=...)`` every ``interval`` seconds until
+    ``stop_file`` exists (once when there is none)."""
+    registry = open_registry(cfg)
+    stuck_after = timedelta(seconds=cfg["stuck_after"])
+    recovered = settled = runs = 0
+    while True:
+        runs += 1
+        with registry.cursor() as cr:
+            env = environment(cr)
+            done = env["clinic.sms.outcome"]._reconcile(
+                commit=True, stuck_after=stuck_after
+            )
+        recovered += done[0]
+        settled += done[1]
+        if not cfg.get("stop_file") or os.path.exists(cfg["stop_file"]):
+            break
+        time.sleep(cfg.get("interval", 0.5))
+    log(event="result", runs=runs, recovered=recovered, settled=settled)
 
 
 # ----------------------------------------------------------------------
@@ -590,6 +701,8 @@ def fuzz(cfg):
 MODES = {
     "setup": setup,
     "queue_b": queue_b,
+    "queue_d": queue_d,
+    "reconcile": reconcile,
     "topup": topup,
     "dispatch": dispatch,
     "reserve": reserve,

@@ -6,11 +6,17 @@ from unittest.mock import patch
 import requests
 from urllib3.exceptions import MaxRetryError
 
+from odoo.exceptions import AccessError, UserError
+from odoo.tools import config
+
 from odoo.addons.clinic_sms_reminders.gateways.kannel import DLR_MASK, dlr_signature
+from odoo.addons.clinic_sms_reminders.models.clinic_sms_dispatcher import (
+    HARD_LIMIT_SHARE,
+)
 from odoo.addons.clinic_sms_reminders.models.clinic_sms_message import retry_delay
 from odoo.addons.clinic_sms_reminders.tools import signatures
 
-from .common import ClinicSmsCase
+from .common import ClinicSmsCase, make_user, paris
 
 
 class FakeResponse:
@@ -571,10 +577,6 @@ class TestIapAndSecrets(DeliveryCase):
 
     def test_secrets_for_managers_only(self):
         """R-7.2 R-8.2: provider secrets are readable by SMS managers only."""
-        from odoo.exceptions import AccessError
-
-        from .common import make_user
-
         reception = make_user(
             self.env,
             "reception_s",
@@ -612,3 +614,309 @@ class TestEmptyText(DeliveryCase):
         self.assertFalse(calls)
         self.assertEqual((message.state, message.reason), ("failed", "render_error"))
         self.assertEqual(self.wallet.balance, 100)
+
+
+class TestDispatchRaces(DeliveryCase):
+    """R-7.3 R-7.10 R-2.3 R-4.2: the races of real gateways, each reproduced."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.company.clinic_sms_provider_id = cls.provider  # the sandbox
+        cls.provider.batch_size = 1
+
+    def _queue(self, count=1, **values):
+        Message = self.env["clinic.sms.message"]
+        rows = []
+        for index in range(count):
+            row = {
+                "kind": "private",
+                "purpose": "essential",
+                "company_id": self.company.id,
+                "partner_id": self.patient.id,
+                "phone": "+33612345678",
+                "idempotency_key": f"race:{self._testMethodName}:{index}",
+                "scheduled_at": paris(2026, 3, 10, 11, 0),
+                "body": f"Votre ordonnance n°{index} est prête.",
+            }
+            row.update(values)
+            rows.append(row)
+        Message._insert_queued(rows)
+        return Message.search(
+            [("idempotency_key", "like", f"race:{self._testMethodName}:")],
+            order="id",
+        )
+
+    def _gateway(self, answer):
+        """The sandbox's _send_batch replaced by ``answer(messages)``."""
+        calls = []
+
+        def send_batch(provider, messages, deadline=None):
+            calls.append((messages.ids, deadline))
+            return answer(messages)
+
+        return calls, patch.object(
+            type(self.provider), "_send_batch", send_batch, create=False
+        )
+
+    def _report(self, message, status, **extra):
+        event = {"reference": message.reference, "status": status, **extra}
+        return self.env["clinic.sms.message"]._apply_delivery_reports(
+            self.provider, [event]
+        )
+
+    def test_delivery_report_before_send_result_is_kept(self):
+        """The gateway's DLR arrives (by our reference) before its answer to
+        the send request: the message stays delivered, learns the provider's
+        id, is debited once and gets one case note."""
+        message = self._queue()
+        balance = self.wallet.balance
+        notes = self.patient.message_ids
+
+        def answer(messages):
+            self.assertEqual(self._report(messages, "delivered"), 1)
+            return {
+                m.id: {"state": "sent", "provider_message_id": "gw-1"} for m in messages
+            }
+
+        _calls, gateway = self._gateway(answer)
+        with gateway:
+            self._dispatch(message.scheduled_at)
+        self.assertEqual(message.state, "delivered")
+        self.assertEqual(message.provider_message_id, "gw-1")
+        self.assertEqual(self.wallet.balance, balance - 1)
+        self.assertEqual(len(self.patient.message_ids - notes), 1)
+
+    def test_delivered_then_timeout_is_not_sent_again(self):
+        """Delivered (DLR), then the client's timeout reports a retry or an
+        unknown outcome: neither re-queues, refunds nor re-sends it."""
+        first, second = self._queue(2)
+        balance = self.wallet.balance
+
+        def answer(messages):
+            self._report(messages, "delivered")
+            state = "retry" if messages == first else "unknown"
+            return {
+                m.id: {"state": state, "reason": "Read timed out"} for m in messages
+            }
+
+        calls, gateway = self._gateway(answer)
+        with gateway:
+            self._dispatch(first.scheduled_at)
+            self._dispatch(first.scheduled_at + timedelta(hours=2))
+        self.assertEqual(len(calls), 2, "each message handed over once")
+        self.assertEqual((first | second).mapped("state"), ["delivered"] * 2)
+        self.assertEqual(self.wallet.balance, balance - 2)
+
+    def test_ambiguous_outcome_unknown_reconciled_or_resent_by_a_manager(self):
+        """A timeout after the gateway may have accepted: 'unknown', kept paid,
+        never re-sent by the dispatcher; the reconciliation asks the status
+        API ({} = cannot know); a manager (not a receptionist) resends."""
+        one, two = self._queue(2)
+        balance = self.wallet.balance
+
+        def answer(messages):
+            return {
+                m.id: {"state": "unknown", "reason": "Read timed out"} for m in messages
+            }
+
+        calls, gateway = self._gateway(answer)
+        with gateway:
+            self._dispatch(one.scheduled_at)
+            self._dispatch(one.scheduled_at + timedelta(hours=3))
+        self.assertEqual(len(calls), 2)
+        self.assertEqual((one | two).mapped("state"), ["unknown"] * 2)
+        self.assertEqual(
+            (one.reason, one.reason_detail), ("ambiguous", "Read timed out")
+        )
+        self.assertEqual(self.wallet.balance, balance - 2)
+        Dispatcher = self.env["clinic.sms.outcome"]
+        provider_class = type(self.provider)
+
+        def fetch_status(provider, messages):
+            return {one.id: {"state": "delivered", "provider_message_id": "gw-9"}}
+
+        with patch.object(provider_class, "_fetch_status", fetch_status, create=True):
+            self.assertEqual(Dispatcher._reconcile(), (0, 1))
+        self.assertEqual((one.state, one.provider_message_id), ("delivered", "gw-9"))
+        with patch.object(
+            provider_class, "_fetch_status", lambda p, m: {}, create=True
+        ):
+            self.assertEqual(Dispatcher._reconcile(), (0, 0))
+        self.assertEqual(two.state, "unknown")
+        receptionist = make_user(
+            self.env,
+            "reception.lyon",
+            "base.group_user,clinic_sms_reminders.group_clinic_sms_user",
+            self.company,
+        )
+        manager = make_user(
+            self.env,
+            "manager.lyon",
+            "base.group_user,clinic_sms_reminders.group_clinic_sms_manager",
+            self.company,
+        )
+        with self.assertRaises(AccessError):
+            two.with_user(receptionist).action_resend()
+        two.with_user(manager).action_resend()
+        self.assertEqual((two.resent_by_id, two.state), (manager, "unknown"))
+        again = self.env["clinic.sms.message"].search([("resend_of_id", "=", two.id)])
+        self.assertEqual((again.state, again.body), ("queued", two.body))
+        self.assertEqual(again.create_uid, manager)
+        with self.assertRaises(UserError):
+            one.with_user(manager).action_resend()
+
+    def test_stuck_sending_becomes_unknown(self):
+        """A worker stopped mid-send: past the bound, the rows it had handed
+        to the provider become 'unknown' with that reason; the rest of its
+        batch, never handed over, goes back to the queue, refunded; recent
+        rows are left to their worker."""
+        old, never, recent = self._queue(3)
+        balance = self.wallet.balance
+        now = self.env.cr.now()
+        old._write_rows(
+            {
+                message.id: {"state": "sending", "units": 1, "attempt_count": 1}
+                for message in old | never | recent
+            }
+        )
+        self.wallet._add_units(-3)
+        self.env.cr.execute(
+            "UPDATE clinic_sms_message SET sending_since = v.since, write_date = %s"
+            " FROM (VALUES (%s, %s::timestamp), (%s, NULL), (%s, %s)) AS v(id, since)"
+            " WHERE clinic_sms_message.id = v.id",
+            [
+                now - timedelta(minutes=12),
+                old.id,
+                now - timedelta(minutes=11),
+                never.id,
+                recent.id,
+                now - timedelta(minutes=2),
+            ],
+        )
+        self.env["clinic.sms.message"].invalidate_model()
+        self.assertEqual(self.env["clinic.sms.outcome"]._reconcile(), (2, 0))
+        self.assertEqual((old.state, old.reason), ("unknown", "worker_stopped"))
+        self.assertEqual((never.state, never.attempt_count), ("queued", 0))
+        self.assertEqual(recent.state, "sending")
+        self.assertEqual(self.wallet.balance, balance - 2)
+
+    def test_window_holds_at_dispatch(self):
+        """R-2.3: a retry, a backlog and a birthday due at 21:30 in Paris wait
+        for 09:00 the next morning; a reminder whose appointment starts before
+        that is skipped; a confirmation caused right now goes out at once."""
+        self.patient.clinic_consent_marketing = True
+        night = paris(2026, 3, 10, 21, 30)
+        retry, birthday = self._queue(2)
+        retry._write_rows({retry.id: {"attempt_count": 1, "scheduled_at": night}})
+        birthday._write_rows(
+            {
+                birthday.id: {
+                    "kind": "birthday",
+                    "purpose": "marketing",
+                    "scheduled_at": night,
+                }
+            }
+        )
+        confirmation = self._queue(
+            kind="confirmation",
+            idempotency_key=f"race:{self._testMethodName}:c",
+            scheduled_at=night,
+        )[-1]
+        early = self._appointment(
+            start=paris(2026, 3, 11, 8, 30), stop=paris(2026, 3, 11, 9, 0)
+        )
+        reminder = self._queue(
+            kind="reminder",
+            purpose="appointment",
+            appointment_id=early.id,
+            appointment_start=early.start,
+            idempotency_key=f"race:{self._testMethodName}:r",
+            scheduled_at=night - timedelta(hours=3),
+        )[-1]
+        self._dispatch(night)
+        self.assertEqual(confirmation.state, "delivered")
+        for message in retry | birthday:
+            self.assertEqual(
+                (message.state, message.reason, message.scheduled_at),
+                ("queued", "outside_window", paris(2026, 3, 11, 9, 0)),
+            )
+        self.assertEqual(
+            (reminder.state, reminder.reason), ("skipped", "no_allowed_minute")
+        )
+        self._dispatch(paris(2026, 3, 11, 9, 0))
+        self.assertEqual((retry | birthday).mapped("state"), ["delivered"] * 2)
+
+    def test_deadline_bounds_the_batch(self):
+        """R-7.10: under a cron with a 10 s hard limit, each chunk gets the
+        deadline; a chunk that cannot start before it is not attempted, and a
+        message the provider left out was not attempted either: both are back
+        in the queue, refunded, the attempt not counted."""
+        messages = self._queue(4)
+        balance = self.wallet.balance
+        clock = [1000.0]
+
+        def answer(chunk):
+            clock[0] += 4
+            if chunk == messages[1]:
+                return {}  # the provider ran out of time before this one
+            return {
+                m.id: {"state": "sent", "provider_message_id": m.reference}
+                for m in chunk
+            }
+
+        calls, gateway = self._gateway(answer)
+        dispatcher = self.env["clinic.sms.dispatcher"].with_context(
+            cron_end_time=clock[0] + 10
+        )
+        module = "odoo.addons.clinic_sms_reminders.models.clinic_sms_dispatcher"
+        with (
+            gateway,
+            patch(f"{module}.time.monotonic", lambda: clock[0]),
+            patch.dict(config.options, {"limit_time_real_cron": 10}),
+            patch.object(self.env.cr, "commit", lambda: None),
+        ):
+            dispatcher._dispatch_due(now=messages[0].scheduled_at, commit=True)
+        deadline = 1000.0 + 10 * HARD_LIMIT_SHARE
+        self.assertEqual(
+            calls, [(messages[0].ids, deadline), (messages[1].ids, deadline)]
+        )
+        self.assertEqual(messages[0].state, "sent")
+        for message in messages[1:]:
+            self.assertEqual((message.state, message.attempt_count), ("queued", 0))
+        self.assertEqual(self.wallet.balance, balance - 1)
+
+    def test_blacklist_wins_for_essential_messages(self):
+        """R-4.2: an opted-out number gets nothing, even an essential message."""
+        self.env["phone.blacklist"].sudo()._add(["+33612345678"])
+        message = self._queue()
+        self._dispatch(message.scheduled_at)
+        self.assertEqual((message.state, message.reason), ("skipped", "blacklisted"))
+
+    def test_sms_users_cannot_write_messages(self):
+        """R-8.2: a receptionist reads messages but changes them only through
+        actions; a direct write of their state or text is refused."""
+        message = self._queue()
+        receptionist = make_user(
+            self.env,
+            "reception.nice",
+            "base.group_user,clinic_sms_reminders.group_clinic_sms_user",
+            self.company,
+        )
+        mine = message.with_user(receptionist)
+        self.assertEqual(mine.state, "queued")
+        for vals in ({"state": "sent"}, {"body": "Autre texte"}):
+            with self.assertRaises(AccessError):
+                mine.write(vals)
+        self.assertEqual(message.body, "Votre ordonnance n°0 est prête.")
+
+    def test_read_timeout_after_sending_is_unknown(self):
+        """R-7.3: the request went out and no answer came back in time (the
+        gateway may have accepted it): unknown, never sent a second time."""
+        self.company.clinic_sms_provider_id = self.kannel
+        message = self._due()
+        calls = self._send(message, [requests.ReadTimeout("read timed out")])
+        self.assertEqual((message.state, message.reason), ("unknown", "ambiguous"))
+        calls += self._send(message, [FakeResponse()])
+        self.assertEqual(len(calls), 1)
+        self.assertEqual(message.state, "unknown")

@@ -1,7 +1,6 @@
 from datetime import timedelta
 from unittest.mock import patch
 
-from odoo import fields
 from odoo.tools.misc import format_datetime
 
 from odoo.addons.clinic_sms_reminders.models import clinic_sms_template
@@ -50,7 +49,10 @@ class TestEndToEnd(ClinicSmsCase):
         notes = self.patient.message_ids[: len(self.patient.message_ids) - notes_before]
         self.assertEqual(len(notes), 1)
         self.assertIn("Test reminder", notes.body)
-        self.assertIn("Hello Jane", notes.body)
+        # the text stays in the clinic's history, not on a shared contact
+        self.assertNotIn("Hello Jane", notes.body)
+        # automatic message: authored by the system
+        self.assertEqual(notes.author_id, self.env.ref("base.partner_root"))
         # the practitioner (an attendee with a mobile) receives nothing
         self.assertFalse(
             self.env["clinic.sms.message"].search(
@@ -118,14 +120,18 @@ class TestEndToEnd(ClinicSmsCase):
         self.assertEqual(called_on, [plain])
 
     def test_case_notes_are_escaped_internal_notes(self):
-        """R-5.7 R-7.1: the case notes written set-wise by the dispatcher are
-        what Odoo's own logging writes (internal note, author the sending user,
-        visible on the patient at once), one per patient and batch, and the
-        text a patient's name or a template brings in is shown, never run."""
+        """R-5.7 R-7.1: the case notes the dispatcher writes through mail's
+        batch API are internal notes, one per patient and batch, with the
+        template name and the send time in the clinic's language (French)
+        and time zone (Paris), authored by the system for automatic
+        messages, never repeating the text; a template name is shown, never
+        run; another addon's ``mail.message.create`` override sees them."""
         self.patient.name = "<script>alert(1)</script> Doe"
         self.template.body = "Hi {patient_name} <b>bold</b> & {date}"
+        self.template.name = "Rappel <b>24 h</b>"
         self.company.clinic_sms_group_gap_hours = 0
         self.company.clinic_sms_tz = "Europe/Paris"
+        self.company.partner_id.lang = "fr_FR"
         event = self._appointment()
         second = self._appointment(
             start=self.start + timedelta(hours=1),
@@ -134,26 +140,44 @@ class TestEndToEnd(ClinicSmsCase):
         messages = self._messages(event) | self._messages(second)
         self.assertEqual(len(messages), 2)
         notes_before = self.patient.message_ids
-        self._dispatch(max(messages.mapped("scheduled_at")))
+        MailMessage = type(self.env["mail.message"])
+        seen = []
+        original = MailMessage.create
+
+        def create(records, vals_list):
+            seen.extend(vals_list if isinstance(vals_list, list) else [vals_list])
+            return original(records, vals_list)
+
+        with patch.object(MailMessage, "create", create):
+            self._dispatch(max(messages.mapped("scheduled_at")))
         self.assertEqual(set(messages.mapped("state")), {"delivered"})
         note = self.patient.message_ids - notes_before
         self.assertEqual(len(note), 1, "one note per patient and batch")
+        self.assertEqual(
+            [vals.get("res_id") for vals in seen if vals.get("model") == "res.partner"],
+            [self.patient.id],
+            "the note goes through mail.message.create (other addons' hooks)",
+        )
         self.assertEqual(note.subtype_id, self.env.ref("mail.mt_note"))
         self.assertEqual(note.message_type, "notification")
         self.assertTrue(note.is_internal)
-        self.assertEqual(note.author_id, self.env.user.partner_id)
+        self.assertEqual(note.author_id, self.env.ref("base.partner_root"))
         self.assertEqual(note.model, "res.partner")
         body = str(note.body)
-        self.assertEqual(body.count("Test reminder"), 2)
-        # the send time in the clinic's time zone (Paris), not in UTC
+        self.assertEqual(body.count("Rappel &lt;b&gt;24 h&lt;/b&gt;"), 2)
+        self.assertIn("SMS envoyé", body)
+        # the send time in the clinic's language and time zone (Paris)
         sent_at = messages[0].sent_at
+        french = self.env(context=dict(self.env.context, lang="fr_FR"))
         self.assertIn(
+            format_datetime(french, sent_at, tz="Europe/Paris", dt_format="short"),
+            body,
+        )
+        self.assertNotIn(
             format_datetime(self.env, sent_at, tz="Europe/Paris", dt_format="short"),
             body,
         )
-        self.assertNotIn(fields.Datetime.to_string(sent_at), body)
-        self.assertIn("&lt;script&gt;alert(1)&lt;/script&gt;", body)
-        self.assertIn("&lt;b&gt;bold&lt;/b&gt; &amp;", body)
-        self.assertNotIn("<script>", body)
-        # the name is cut at its 25 characters (R-3.2), kept literally
+        # the text is not repeated: it stays in the clinic's own history
+        self.assertNotIn("bold", body)
+        self.assertNotIn("script", body)
         self.assertIn("Hi <script>alert(1)</script> <b>bold</b> &", messages[0].body)

@@ -18,19 +18,27 @@ at the end, against a stand-in SMS gateway on 127.0.0.1:
   messages held back for lack of units, sent after a top-up;
 * clinic B again with ONE worker (the cron alone): a manager's top-up commits
   while the gateway is being called.
+* clinic D through a real Odoo server (``--workers=2 --max-cron-threads=1
+  --limit-time-real-cron``): its own cron runner dispatches against a gateway
+  answering in 50-300 ms that sometimes accepts and answers only after the
+  client's timeout, and posts the delivery reports to the server's webhook
+  (some before it answers the send request); the cron worker is SIGKILLed
+  mid-batch and a reconciliation loop runs all along.
 
 A message counts as delivered when the stand-in answered it 2xx (each accepted
 reference is recorded, and so is every refused, dropped or timed-out one). A
 message is lost when the stand-in never accepted it and it is in no clear
 state: failed/skipped with a reason, queued for a retry, or 'sending' because
-its worker was killed (the addon never re-sends those, by design).
+its worker was killed (the addon never re-sends those, by design: the
+reconciliation turns them into 'unknown', or back to the queue when they
+were never handed to the gateway).
 
 The RELIABILITY line (``messages=... workers=... killed=... delivered_once=...
-duplicates=... lost=... negative_balance_seen=... fuzz_cases=...
-fuzz_failures=...``) is the last line of pytest's report, just before the
-counts of passed and failed tests. Every wait is bounded, every process started
-here is stopped in a ``finally``, the database is dropped and the logs folder
-removed (kept with ``CLINIC_STRESS_KEEP=1``).
+duplicates=... lost=... negative_balance_seen=... unknown=... stuck_sending=...
+reports=... fuzz_cases=... fuzz_failures=...``) is the last line of pytest's
+report, just before the counts of passed and failed tests. Every wait is
+bounded, every process started here is stopped in a ``finally``, the database
+is dropped and the logs folder removed (kept with ``CLINIC_STRESS_KEEP=1``).
 
 The webhook parsers are model methods: they are fuzzed inside an Odoo process
 (``stress_worker.py fuzz``) on the stress database, in savepoints rolled back.
@@ -50,15 +58,20 @@ import sys
 import tempfile
 import threading
 import time
+import urllib.error
+import urllib.request
 import uuid
 from collections import Counter, defaultdict
 from pathlib import Path
-from urllib.parse import parse_qs
+from urllib.parse import parse_qs, urlencode
 
+import psutil
 import psycopg2
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+
+import odoo
 
 from ..tools import keywords, phone, placeholders, segments, signatures
 from .odoo_processes import addons_path
@@ -85,6 +98,17 @@ MESSAGES_C = 10
 FUZZ_EXAMPLES_PER_PROPERTY = 180
 WEBHOOK_FUZZ_EXAMPLES = 500
 
+# phase D: a real Odoo server (prefork workers + its cron runner) against a
+# gateway that behaves like real ones
+MESSAGES_D = 160
+PROVIDER_TIMEOUT_D = 1.0
+PROVIDER_BATCH_D = 8  # messages per provider chunk
+LIMIT_TIME_REAL_CRON = 8  # seconds; the server kills a cron worker beyond it
+LATENCY_D = (0.05, 0.3)  # seconds per answer
+STUCK_AFTER_D = LIMIT_TIME_REAL_CRON  # no cron worker lives longer than this
+KILL_AFTER_D = 60  # requests of phase D before its cron worker is killed
+PHASE_D_SECONDS = 150
+
 INSTALL_TIMEOUT = 240
 PROCESS_TIMEOUT = 120
 DISPATCH_SECONDS = 200
@@ -98,6 +122,9 @@ RESULTS = {
     "duplicates": 0,
     "lost": 0,
     "negative_balance_seen": 0,
+    "unknown": 0,
+    "stuck_sending": 0,
+    "reports": 0,
     "fuzz_cases": 0,
     "fuzz_failures": 0,
 }
@@ -147,6 +174,9 @@ class StandIn(http.server.ThreadingHTTPServer):
         self.events = []
         self.seen = Counter()
         self.by_worker = Counter()
+        self.reports = []  # (reference, status, HTTP answer, when)
+        self.clients = []  # (client port, time) of phase D requests
+        self.timers = []  # delivery reports still to be posted
 
     @property
     def base_url(self):
@@ -173,6 +203,36 @@ class StandIn(http.server.ThreadingHTTPServer):
     def count_for(self, worker):
         with self.lock:
             return self.by_worker[worker]
+
+    def draw(self, reference, salt):
+        digest = hashlib.sha256(f"{SEED}:{salt}:{reference}".encode()).digest()
+        return int.from_bytes(digest[:8], "big") / 2**64
+
+    def report(self, callback_url, reference, status):
+        """POST a signed delivery report (generic form gateway) to Odoo."""
+        body = urlencode({"reference": reference, "status": status}).encode()
+        stamp = str(int(time.time()))
+        request = urllib.request.Request(
+            callback_url,
+            data=body,
+            method="POST",
+            headers={
+                "Content-Type": "application/x-www-form-urlencoded",
+                "X-Clinic-Timestamp": stamp,
+                "X-Clinic-Signature": signatures.hmac_sha256_hex(
+                    "stress-secret", stamp.encode() + b"." + body
+                ),
+            },
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=30) as answer:
+                code = answer.status
+        except urllib.error.HTTPError as error:
+            code = error.code
+        except (urllib.error.URLError, OSError):
+            code = 0
+        with self.lock:
+            self.reports.append((reference, status, code, time.time()))
 
 
 class StandInHandler(http.server.BaseHTTPRequestHandler):
@@ -212,6 +272,9 @@ class StandInHandler(http.server.BaseHTTPRequestHandler):
         worker = self.headers.get("X-Stress-Worker", "?")
         path = self.path.strip("/")
         server = self.server
+        if path == "real":
+            self._real_gateway(form, reference)
+            return
         if path == "ok":
             outcome = "accept"
         elif path == "slow":
@@ -247,6 +310,46 @@ class StandInHandler(http.server.BaseHTTPRequestHandler):
             with contextlib.suppress(OSError):
                 self.connection.shutdown(socket.SHUT_RDWR)
             self.connection.close()
+
+    def _real_gateway(self, form, reference):
+        """As real gateways do: 50-300 ms per answer; 429s; refusals; some
+        requests accepted but answered only after the client's timeout; the
+        delivery report racing the answer (sometimes sent before it)."""
+        server = self.server
+        with server.lock:
+            server.clients.append((self.client_address[1], time.time()))
+        attempt = server.attempt(reference)
+        time.sleep(
+            LATENCY_D[0]
+            + (LATENCY_D[1] - LATENCY_D[0])
+            * server.draw(reference, f"latency{attempt}")
+        )
+        draw = server.draw(reference, f"outcome{attempt}")
+        callback = (form.get("callback_url") or [""])[0]
+        status = "delivered" if server.draw(reference, "dlr") < 0.9 else "undelivered"
+        if draw < 0.08:
+            server.record(reference, "real", "429", "d")
+            self._answer(429, "slow down")
+            return
+        if draw < 0.12:
+            server.record(reference, "real", "400", "d")
+            self._answer(400, "invalid destination")
+            return
+        server.record(reference, "real", "accept", "d")
+        if draw < 0.20:
+            # the report first, then the answer to the send request
+            server.report(callback, reference, status)
+            self._answer(200, f"accepted {reference}")
+            return
+        delay = server.draw(reference, "dlr-delay") * 0.3
+        timer = threading.Timer(delay, server.report, (callback, reference, status))
+        with server.lock:
+            server.timers.append(timer)
+        timer.start()
+        if draw < 0.27:
+            # accepted, answered after the client gave up
+            time.sleep(PROVIDER_TIMEOUT_D * 1.5)
+        self._answer(200, f"accepted {reference}")
 
 
 # ----------------------------------------------------------------------
@@ -585,6 +688,23 @@ def stress():
         mark = time.time()
         data["c"] = _single_worker_with_top_up(processes, folder, setup, server)
         data["timings"]["phase_c"] = time.time() - mark
+
+        # -- phase D: a real Odoo server and its cron runner --------------
+        mark = time.time()
+        data["d"] = _real_server_phase(processes, folder, setup, server)
+        data["timings"]["phase_d"] = time.time() - mark
+        # every worker has stopped: the reconciliation (with its bound of
+        # the cron limit) leaves nothing 'sending'
+        data["final_reconcile"] = processes.run(
+            "reconcile_final", "reconcile", stuck_after=STUCK_AFTER_D
+        )
+        data["final_states"] = dict(
+            _query(
+                db,
+                "SELECT state || ':' || coalesce(reason, ''), count(*)"
+                " FROM clinic_sms_message GROUP BY 1",
+            )
+        )
         try:
             fuzz.wait(timeout=PROCESS_TIMEOUT)
         except subprocess.TimeoutExpired:
@@ -690,6 +810,186 @@ def _single_worker_with_top_up(processes, folder, setup, server):
     }
 
 
+def _pid_of_client(port):
+    """The process whose TCP connection to the stand-in uses ``port``."""
+    for connection in psutil.net_connections(kind="tcp"):
+        if connection.laddr and connection.laddr.port == port and connection.pid:
+            return connection.pid
+    return None
+
+
+def _notify_cron(db, stop):
+    """Wake the server's cron worker often (as Odoo does when a trigger is
+    created): its own poll is once a minute."""
+    while not stop.is_set():
+        with contextlib.suppress(psycopg2.Error):
+            _execute("postgres", "SELECT pg_notify('cron_trigger', %s)", [db])
+        stop.wait(0.3)
+
+
+def _real_server_phase(processes, folder, setup, server):
+    """A real Odoo server (2 HTTP workers, 1 cron worker, a cron time limit)
+    dispatches clinic D through its own cron runner, receives the delivery
+    reports of the stand-in on its webhook (some before the send answers),
+    has its cron worker SIGKILLed mid-batch (the server starts another), and
+    a reconciliation loop runs all along with a short bound for rows left
+    'sending': it must never take a live worker's rows."""
+    port = _free_port()
+    server_url = f"http://127.0.0.1:{port}"
+    d = processes.run(
+        "queue_d",
+        "queue_d",
+        base_url=server.base_url,
+        server_url=server_url,
+        provider_timeout=PROVIDER_TIMEOUT_D,
+        provider_batch=PROVIDER_BATCH_D,
+        max_attempts=MAX_ATTEMPTS,
+        count=MESSAGES_D,
+    )
+    log_path = Path(folder) / "server_d.log"
+    # the odoo-bin script, not "-m odoo": the prefork server starts its
+    # websocket process again from sys.argv[0]
+    odoo_bin = Path(odoo.__path__[0]).resolve().parent / "odoo-bin"
+    command = [
+        sys.executable,
+        *([str(odoo_bin)] if odoo_bin.is_file() else ["-m", "odoo"]),
+        "-d",
+        processes.db,
+        f"--addons-path={processes.addons_path}",
+        f"--db-filter=^{processes.db}$",
+        "--http-interface=127.0.0.1",
+        f"--http-port={port}",
+        f"--gevent-port={_free_port()}",
+        "--workers=2",
+        "--max-cron-threads=1",
+        f"--limit-time-real-cron={LIMIT_TIME_REAL_CRON}",
+        "--limit-time-real=60",
+        "--log-level=info",
+    ]
+    stop_file = Path(folder) / "stop_reconcile_d"
+    reconciler = processes.start(
+        "reconcile_d",
+        "reconcile",
+        stuck_after=STUCK_AFTER_D,
+        interval=0.5,
+        stop_file=str(stop_file),
+    )
+    stop = threading.Event()
+    notifier = threading.Thread(target=_notify_cron, args=(processes.db, stop))
+    killed = None
+    started = last_snapshot = time.time()
+    snapshots = []
+    with open(log_path, "wb") as log:
+        odoo_server = subprocess.Popen(
+            command,
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            cwd=folder,
+            start_new_session=True,
+        )
+    try:
+        notifier.start()
+        deadline = started + PHASE_D_SECONDS
+        while time.time() < deadline:
+            assert odoo_server.poll() is None, log_path.read_text()[-4000:]
+            with server.lock:
+                clients = list(server.clients)
+            if killed is None and len(clients) >= KILL_AFTER_D:
+                pid = _pid_of_client(clients[-1][0])
+                if pid and psutil.Process(pid).ppid() == odoo_server.pid:
+                    os.kill(pid, signal.SIGKILL)
+                    killed = {"pid": pid, "at": time.time(), "requests": len(clients)}
+            left = _query(
+                processes.db,
+                "SELECT count(*) FROM clinic_sms_message"
+                " WHERE company_id = %s AND state IN ('queued', 'sending')",
+                [d["company_d"]],
+            )[0][0]
+            if killed and not left:
+                break
+            if time.time() - last_snapshot > 5:
+                last_snapshot = time.time()
+                snapshots.append(
+                    (
+                        round(last_snapshot - started),
+                        _query(
+                            processes.db,
+                            "SELECT state, count(*) FROM clinic_sms_message"
+                            " WHERE company_id = %s GROUP BY 1",
+                            [d["company_d"]],
+                        ),
+                        _query(
+                            processes.db,
+                            "SELECT nextcall::text, lastcall::text,"
+                            " (SELECT count(*) FROM ir_cron_trigger t"
+                            "   WHERE t.cron_id = c.id)"
+                            " FROM ir_cron c WHERE active",
+                        ),
+                    )
+                )
+            # the back-off of a 429 has elapsed (a virtual clock, as phase A's)
+            # and the cron is triggered for it, as Odoo's _trigger() does
+            _execute(
+                processes.db,
+                """
+                WITH moved AS (
+                    UPDATE clinic_sms_message
+                       SET scheduled_at = now() AT TIME ZONE 'UTC'
+                     WHERE company_id = %s AND state = 'queued'
+                       AND scheduled_at > now() AT TIME ZONE 'UTC'
+                 RETURNING id)
+                INSERT INTO ir_cron_trigger (cron_id, call_at)
+                SELECT res_id, now() AT TIME ZONE 'UTC' FROM ir_model_data
+                 WHERE module = 'clinic_sms_reminders'
+                   AND name = 'ir_cron_clinic_sms_dispatch'
+                   AND EXISTS (SELECT FROM moved)
+                """,
+                [d["company_d"]],
+            )
+            time.sleep(0.2)
+        with server.lock:
+            timers = list(server.timers)
+        for timer in timers:  # the last delivery reports reach the server
+            timer.join(timeout=35)
+    finally:
+        stop.set()
+        for sig in (signal.SIGTERM, signal.SIGKILL):
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(odoo_server.pid, sig)
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                odoo_server.wait(timeout=20)
+                break
+        stop_file.touch()
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            reconciler.wait(timeout=30)
+        if notifier.is_alive():
+            notifier.join(timeout=5)
+    with server.lock:
+        events = [e for e in server.events if e[1] == "real"]
+        reports = list(server.reports)
+    log_text = log_path.read_text("utf-8", "replace")
+    return {
+        "setup": d,
+        "seconds": time.time() - started,
+        "killed": killed,
+        "events": events,
+        "reports": reports,
+        "reconciler": processes.result("reconcile_d"),
+        "reconciler_err": processes.err("reconcile_d"),
+        "errors": [line for line in log_text.splitlines() if " ERROR " in line],
+        "snapshots": snapshots,
+        "cron_lines": [line[:200] for line in log_text.splitlines() if "Job " in line],
+        "log_tail": log_text[-3000:],
+        "messages": _query(
+            processes.db,
+            "SELECT id, reference, state, reason, attempt_count"
+            " FROM clinic_sms_message WHERE company_id = %s",
+            [d["company_d"]],
+        ),
+    }
+
+
 def _wallet(db, wallet_id):
     balance = _query(
         db, "SELECT balance FROM clinic_sms_wallet WHERE id = %s", [wallet_id]
@@ -762,6 +1062,10 @@ def _classify(message, times, answers, victim_last_event):
         return ("stuck_sending_without_kill" if times == 0 else None), "other"
     if state == "queued":
         return ("accepted_but_queued" if times else None), "queued"
+    if state == "unknown":
+        # an ambiguous answer (read timeout): never re-sent, left to the
+        # reconciliation or a manager, whether or not the gateway took it
+        return (None if reason == "ambiguous" else "unknown_without_reason"), None
     if state not in ("failed", "skipped", "cancelled"):
         return f"unexpected_state_{state}", None
     if not reason:
@@ -832,7 +1136,7 @@ def _units_spent(data):
     return sum(
         units or 0
         for _i, _r, state, _reason, _d, _a, units in data["messages_a"]
-        if state in ("sent", "delivered", "sending")
+        if state in ("sent", "delivered", "sending", "unknown")
     )
 
 
@@ -879,6 +1183,18 @@ def analysed(stress):
     RESULTS["negative_balance_seen"] = int(
         bool(watcher.negative) or any(v < 0 for v in watcher.minimum.values())
     )
+    finals = stress["final_states"]
+    RESULTS["unknown"] = sum(n for k, n in finals.items() if k.startswith("unknown:"))
+    RESULTS["stuck_sending"] = sum(
+        n for k, n in finals.items() if k.startswith("sending:")
+    )
+    d = stress["d"]
+    RESULTS["reports"] = sum(1 for r in d["reports"] if r[2] == 200)
+    accepted_d = Counter(e[0] for e in d["events"] if e[2] == "accept")
+    RESULTS["duplicates"] += sum(1 for n in accepted_d.values() if n > 1)
+    RESULTS["messages"] += d["setup"]["inserted"]
+    RESULTS["workers"] += 1
+    RESULTS["killed"] += int(bool(d["killed"]))
     _print_summary(stress, report, states)
     return report, examples, states
 
@@ -896,6 +1212,55 @@ def test_one_worker_was_killed_mid_batch(stress, analysed):
     assert all(stress["worker_codes"][n] == 0 for n in survivors), stress[
         "worker_codes"
     ]
+
+
+def test_nothing_left_sending(stress, analysed):
+    """Once every worker stopped, the reconciliation leaves no row 'sending'
+    (the killed workers' rows are 'unknown' or back in the queue)."""
+    _out(f"\nstress final states: {dict(sorted(stress['final_states'].items()))}")
+    assert RESULTS["stuck_sending"] == 0, stress["final_states"]
+    assert stress["final_states"].get("unknown:worker_stopped", 0) > 0
+
+
+def test_real_server_cron_runner_with_racing_reports(stress, analysed):
+    """Phase D, a real server's cron runner under its time limit: nothing
+    accepted twice (late answers are 'unknown', never re-sent), every
+    delivery report kept whichever of it and the send answer came first, the
+    cron worker killed mid-batch, no ERROR logged (serialization conflicts
+    are retried quietly), no cron worker killed by the time limit."""
+    d = stress["d"]
+    answers = Counter(e[2] for e in d["events"])
+    states = Counter(f"{m[2]}:{m[3] or ''}" for m in d["messages"])
+    _out(
+        f"\nstress phase D: {d['seconds']:.1f} s, killed={d['killed']}, "
+        f"answers={dict(answers)}, reports={Counter(r[2] for r in d['reports'])}, "
+        f"states={dict(sorted(states.items()))}, reconciler={d['reconciler']}"
+    )
+    assert d["killed"], d["log_tail"]
+    accepted = Counter(e[0] for e in d["events"] if e[2] == "accept")
+    twice = [ref for ref, n in accepted.items() if n > 1]
+    assert not twice, twice[:5]
+    assert all(r[2] == 200 for r in d["reports"]), [
+        r for r in d["reports"] if r[2] != 200
+    ][:5]
+    by_reference = {m[1]: m for m in d["messages"]}
+    expected = {"delivered": "delivered", "undelivered": "failed"}
+    overwritten = [
+        (reference, status, by_reference[reference][2])
+        for reference, status, _code, _at in d["reports"]
+        if by_reference[reference][2] != expected[status]
+    ]
+    assert not overwritten, overwritten[:5]
+    assert not [m for m in d["messages"] if m[2] in ("queued", "sending")], (
+        states,
+        d["snapshots"],
+        d["cron_lines"][-15:],
+    )
+    never = [m for m in d["messages"] if m[1] not in accepted]
+    unclear = [m for m in never if m[2] in ("sent", "delivered") or not m[3]]
+    assert not unclear, unclear[:5]
+    assert not d["errors"], d["errors"][:10]
+    assert d["reconciler"], d["reconciler_err"]
 
 
 def test_no_message_accepted_twice(analysed):

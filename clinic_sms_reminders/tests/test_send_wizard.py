@@ -3,7 +3,7 @@ from datetime import timedelta
 from odoo.exceptions import UserError
 from odoo.tests import Form
 
-from .common import ClinicSmsCase
+from .common import ClinicSmsCase, make_user
 
 
 class TestSendWizard(ClinicSmsCase):
@@ -92,8 +92,19 @@ class TestSendWizard(ClinicSmsCase):
     def test_send_queues_then_cron_sends_with_case_notes(self):
         """R-5.4 R-5.5 R-5.7 R-5.3: Send queues the messages (sent by the cron in
         batches), keeps the mailing in the archive with its counts, and writes a
-        case note with the template name on each recipient."""
-        wizard = self._wizard(partner_ids=[(6, 0, (self.ok | self.no_mobile).ids)])
+        case note with the template name on each recipient, authored by the
+        receptionist who sent it, without the text."""
+        receptionist = make_user(
+            self.env,
+            "reception.paris",
+            "base.group_user,clinic_sms_reminders.group_clinic_sms_user",
+            self.company,
+        )
+        wizard = (
+            self._wizard(partner_ids=[(6, 0, (self.ok | self.no_mobile).ids)])
+            .with_user(receptionist)
+            .with_company(self.company)
+        )
         wizard.action_review()
         action = wizard.action_send()
         mailing = self.env["clinic.sms.mailing"].browse(action["res_id"])
@@ -105,6 +116,8 @@ class TestSendWizard(ClinicSmsCase):
         self.assertEqual((mailing.sent_count, mailing.units_used), (1, 1))
         note = self.ok.message_ids[0]
         self.assertIn("Balance due", note.body)
+        self.assertNotIn("please call", note.body)
+        self.assertEqual(note.author_id, receptionist.partner_id)
         self.assertEqual(self.wallet.balance, 99)
 
     def test_blocked_when_balance_short(self):

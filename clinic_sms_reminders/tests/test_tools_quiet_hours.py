@@ -457,3 +457,42 @@ def test_float_to_time_r_2_3():
     assert quiet_hours.float_to_time(9.0) == time(9, 0)
     assert quiet_hours.float_to_time(18.5) == time(18, 30)
     assert quiet_hours.float_to_time(24.0) == time(23, 59)
+
+
+# ----------------------------------------------------------------------
+# the window at the moment of sending (dispatch side)
+# ----------------------------------------------------------------------
+def test_next_allowed_instant_waits_for_the_morning():
+    """R-2.3: due at 21:30 in Paris, a message waits for 09:00 the next day;
+    inside the window it goes now; not before an 08:30 appointment."""
+    night = datetime(2026, 3, 10, 20, 30)  # 21:30 in Paris (UTC+1)
+    assert quiet_hours.next_allowed_instant(
+        night, "Europe/Paris", time(9), time(19)
+    ) == datetime(2026, 3, 11, 8, 0)
+    noon = datetime(2026, 3, 10, 11, 17, 42)
+    assert (
+        quiet_hours.next_allowed_instant(noon, "Europe/Paris", time(9), time(19))
+        == noon
+    )
+    assert (
+        quiet_hours.next_allowed_instant(
+            night, "Europe/Paris", time(9), time(19), datetime(2026, 3, 11, 7, 30)
+        )
+        is None
+    )
+
+
+@settings(max_examples=150, deadline=None, database=None, derandomize=True)
+@given(
+    now=st.datetimes(min_value=datetime(2024, 1, 1), max_value=datetime(2027, 12, 31)),
+    zone=st.sampled_from(["Europe/Paris", "America/New_York", "Asia/Kolkata", "UTC"]),
+    hours=st.integers(min_value=1, max_value=200),
+)
+def test_next_allowed_instant_is_allowed_and_in_range(now, zone, hours):
+    deadline = now + timedelta(hours=hours)
+    when = quiet_hours.next_allowed_instant(now, zone, time(9), time(19), deadline)
+    if when is not None:
+        assert now <= when < deadline
+        assert quiet_hours.is_inside_window(when, zone, time(9), time(19))
+    elif hours >= 48:
+        pytest.fail("a two-day span always holds an allowed minute")

@@ -377,3 +377,27 @@ def shift_into_window(
         if earlier is not None:
             return earlier
     return _first_allowed_minute(now, deadline, zone, start, end)
+
+
+# ----------------------------------------------------------------------
+# the window at the moment of sending (R-2.3, dispatch side)
+# ----------------------------------------------------------------------
+_LOOK_AHEAD = timedelta(days=8)
+
+
+def next_allowed_instant(now_utc, tz_name, window_start, window_end, deadline_utc=None):
+    """When a message due at ``now_utc`` may go out (R-2.3, at dispatch).
+
+    ``now_utc`` itself when it is inside the window; else the first allowed
+    minute after it, if that is before ``deadline_utc`` (the appointment
+    start; a week ahead when there is none); else ``None``: the message is
+    no longer useful. Raises ValueError like :func:`shift_into_window`."""
+    start, end = _window(window_start, window_end)
+    zone = _zone(tz_name)
+    now = _naive_utc(now_utc)
+    ceiling = _naive_utc(deadline_utc) if deadline_utc else now + _LOOK_AHEAD
+    if now >= ceiling:
+        return None
+    if _allowed(now, zone, start, end):
+        return now
+    return _first_allowed_minute(now, ceiling, zone, start, end)

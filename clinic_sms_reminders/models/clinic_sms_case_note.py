@@ -1,0 +1,65 @@
+"""Case notes (R-5.7): written for the dispatch engine ``clinic.sms.dispatcher``.
+
+Every message sent to a patient or staff member is logged on their chatter
+with the template name and the date, in the clinic's language and time zone,
+authored by the user who sent it (OdooBot, the system, for automatic
+messages). The note does not repeat the text: the text stays in the clinic's
+own history, which other clinics cannot read (a contact may be shared).
+
+The notes go through ``mail.thread._message_log_batch`` (one ``create`` of
+``mail.message`` per author and batch), so other addons' overrides of
+``mail.message`` see them (test_end_to_end::
+test_case_notes_are_escaped_internal_notes). Measured on 500 notes (2 shared
+cores): about 155 ms, against 15 ms for the raw ``INSERT`` used before;
+0.3 ms per message sent is small next to the gateway's own time, so the
+supported API wins."""
+
+from markupsafe import Markup
+
+from odoo import api, models
+from odoo.tools.misc import format_datetime
+
+
+class ClinicSmsCaseNote(models.AbstractModel):
+    _name = "clinic.sms.case.note"
+    _description = "Clinic SMS case notes"
+
+    @api.model
+    def _log_case_notes(self, messages):
+        messages = messages.filtered(lambda m: m.partner_id and m.sent_at)
+        if not messages:
+            return
+        groups = {}
+        for message in messages:
+            author = message.create_uid.partner_id or self.env.ref("base.partner_root")
+            groups.setdefault((message.company_id, author), []).append(message)
+        for (company, author), group in groups.items():
+            env = self.with_context(lang=company.partner_id.lang or "en_US").env
+            kinds = dict(
+                env["clinic.sms.message"]._fields["kind"]._description_selection(env)
+            )
+            title = env._("SMS sent")
+            tz_name = company.clinic_sms_tz or "UTC"
+            stamps = {}
+            bodies = {}
+            for message in group:
+                if message.sent_at not in stamps:
+                    stamps[message.sent_at] = format_datetime(
+                        env, message.sent_at, tz=tz_name, dt_format="short"
+                    )
+                name = message.template_id.with_env(env).name or kinds.get(
+                    message.kind, ""
+                )
+                bodies.setdefault(message.partner_id.id, []).append(
+                    Markup("<p><b>%s</b> (%s, %s)</p>")
+                    % (title, name, stamps[message.sent_at])
+                )
+            partners = env["res.partner"].sudo().browse(list(bodies))
+            partners.with_context(mail_create_nosubscribe=True)._message_log_batch(
+                bodies={
+                    partner_id: Markup("").join(parts)
+                    for partner_id, parts in bodies.items()
+                },
+                author_id=author.id,
+                email_from=author.email_formatted or False,
+            )

@@ -1,0 +1,360 @@
+"""What the provider said, forward-only (R-7.3, R-7.4, R-7.5): used by the
+dispatch engine ``clinic.sms.dispatcher``.
+
+A message's state only moves forward, queued -> sending -> sent ->
+delivered / failed, whichever of the provider's answer and its delivery
+report arrives first: every change below is an UPDATE limited to the states
+it may come from. An ambiguous outcome becomes ``unknown`` and is never sent
+again by itself: the reconciliation cron asks the provider's status API where
+there is one, else a manager decides (Resend)."""
+
+import logging
+from datetime import timedelta
+
+from odoo import api, fields, models
+from odoo.service.model import PG_CONCURRENCY_EXCEPTIONS_TO_RETRY
+
+from .clinic_sms_message import retry_delay
+
+_logger = logging.getLogger(__name__)
+
+# A row 'sending' this long with no worker holding it: its worker stopped.
+STUCK_AFTER = timedelta(minutes=10)
+RECONCILE_BATCH = 500
+RECONCILE_FOR = timedelta(days=7)
+# outcome -> (states it may come from) for answers and delivery reports
+FROM_STATES = {
+    "sent": ("sending", "unknown"),
+    "delivered": ("sending", "sent", "unknown"),
+    "failed": ("sending", "sent", "unknown"),
+}
+
+
+class ClinicSmsOutcome(models.AbstractModel):
+    _name = "clinic.sms.outcome"
+    _description = "Clinic SMS dispatch: outcomes and reports"
+
+    # ------------------------------------------------------------------
+    # the provider's answer
+    # ------------------------------------------------------------------
+    def _apply_results(self, messages, results, now):
+        """Record what the provider answered on the messages still
+        ``sending``: sent or delivered; retried later with back-off (before
+        acceptance: refunded, reserved again next time); failed (refunded);
+        unknown (kept paid, never re-sent blindly). A message absent from
+        ``results`` was not attempted: back to the queue, refunded, the
+        attempt not counted."""
+        changes, refunding, noting = {}, set(), set()
+        max_attempts = messages.provider_id[:1].max_attempts or 1
+        for message in messages:
+            result = results.get(message.id)
+            vals = {}
+            if result is None:
+                vals.update(
+                    state="queued",
+                    attempt_count=max(message.attempt_count - 1, 0),
+                    sending_since=False,
+                )
+                refunding.add(message.id)
+                changes[message.id] = vals
+                continue
+            outcome = result.get("state")
+            detail = result.get("reason") or False
+            vals["provider_message_id"] = result.get("provider_message_id") or False
+            if outcome in ("sent", "delivered"):
+                vals.update(
+                    state=outcome, sent_at=now, reason=False, reason_detail=False
+                )
+                if outcome == "delivered":
+                    vals["delivered_at"] = now
+                noting.add(message.id)
+            elif outcome == "retry" and message.attempt_count < max_attempts:
+                delay = retry_delay(message.attempt_count)
+                after = result.get("retry_after")
+                if isinstance(after, int | float) and after > 0:
+                    delay = max(delay, timedelta(seconds=min(after, 86400)))
+                vals.update(
+                    state="queued",
+                    scheduled_at=now + delay,
+                    reason="provider_temporary",
+                    reason_detail=detail,
+                )
+                refunding.add(message.id)
+            elif outcome in ("retry", "failed"):
+                vals.update(
+                    state="failed",
+                    reason="provider_temporary"
+                    if outcome == "retry"
+                    else "provider_rejected",
+                    reason_detail=detail,
+                )
+                refunding.add(message.id)
+            else:
+                vals.update(state="unknown", reason="ambiguous", reason_detail=detail)
+            changes[message.id] = vals
+        written = messages._write_rows(changes, from_states=("sending",))
+        # a delivery report came first: keep its state, learn the provider's id
+        late_ids = {
+            message_id: {"provider_message_id": vals["provider_message_id"]}
+            for message_id, vals in changes.items()
+            if message_id not in written and vals.get("provider_message_id")
+        }
+        if late_ids:
+            self.env.cr.execute(
+                "SELECT id FROM clinic_sms_message"
+                " WHERE id = ANY(%s) AND provider_message_id IS NULL",
+                [list(late_ids)],
+            )
+            missing = {row[0] for row in self.env.cr.fetchall()}
+            messages._write_rows({i: late_ids[i] for i in missing})
+        self._refund(messages.browse(sorted(refunding & written)))
+        self.env["clinic.sms.case.note"]._log_case_notes(
+            messages.browse(sorted(noting & written))
+        )
+
+    @api.model
+    def _refund(self, messages):
+        if not messages:
+            return
+        for company, company_messages in messages.grouped("company_id").items():
+            wallet = (
+                self.env["clinic.sms.wallet"]
+                .sudo()
+                ._get_for_companies(company)[company.id]
+            )
+            wallet._add_units(sum(company_messages.mapped("units")))
+            wallet._log_moves(company_messages, "refund")
+
+    # ------------------------------------------------------------------
+    # delivery reports
+    # ------------------------------------------------------------------
+    @api.model
+    def _apply_delivery_reports(self, provider, events):
+        """Map delivery reports onto message states (R-7.5), forward-only: a
+        replayed or late report changes nothing, and a report that comes
+        before the provider's answer (matched by our reference or the
+        provider's id) is kept and never overwritten by that answer. Returns
+        how many reports matched a message of this provider."""
+        Message = self.env["clinic.sms.message"]
+        matched = 0
+        now = fields.Datetime.now()
+        for event in events:
+            if not event.get("status"):
+                raise ValueError("Unknown delivery status.")
+            keys = [
+                (key, event[key])
+                for key in ("reference", "provider_message_id")
+                if isinstance(event.get(key), str) and event[key]
+            ]
+            if not keys:
+                raise ValueError("A delivery report must name its message.")
+            domain = [(key, "=", value) for key, value in keys]
+            if len(domain) == 2:
+                domain.insert(0, "|")
+            message = Message.search(
+                [("provider_id", "=", provider.id), *domain], limit=1
+            )
+            if not message:
+                continue
+            matched += 1
+            status = event["status"]
+            outcome = status if status in ("sent", "delivered") else "failed"
+            before = message.state
+            vals = {"state": outcome, "sent_at": message.sent_at or now}
+            if outcome == "delivered":
+                vals.update(delivered_at=now, reason=False, reason_detail=False)
+            elif outcome == "failed":
+                vals.update(
+                    reason="provider_rejected"
+                    if event.get("refund")
+                    else "undelivered",
+                    reason_detail=event.get("detail") or False,
+                )
+            else:
+                vals.update(reason=False, reason_detail=False)
+            if not message.provider_message_id and event.get("provider_message_id"):
+                vals["provider_message_id"] = event["provider_message_id"]
+            if not message._write_rows({message.id: vals}, FROM_STATES[outcome]):
+                continue
+            if outcome == "failed":
+                if event.get("refund"):
+                    self._refund(message)
+            elif before in ("sending", "unknown"):
+                self.env["clinic.sms.case.note"]._log_case_notes(message)
+        return matched
+
+    # ------------------------------------------------------------------
+    # reconciliation: stuck 'sending' rows, unknown outcomes
+    # ------------------------------------------------------------------
+    @api.model
+    def _reconcile(self, commit=False, stuck_after=STUCK_AFTER):
+        """Cron: no message stays 'sending' for ever, and unknown outcomes are
+        settled by the provider's status API where there is one."""
+        try:
+            recovered = self._recover_stuck(stuck_after)
+            if commit:
+                self.env["ir.cron"]._commit_progress(recovered)
+        except PG_CONCURRENCY_EXCEPTIONS_TO_RETRY:
+            # a worker or a report moved one of them just now: next run
+            self.env.cr.rollback()
+            recovered = 0
+        settled = self._settle_unknown()
+        if commit:
+            self.env["ir.cron"]._commit_progress(settled)
+        return recovered, settled
+
+    @api.model
+    def _recover_stuck(self, stuck_after=STUCK_AFTER):
+        """Rows left 'sending' longer than ``stuck_after`` by a worker that
+        no longer holds them (killed, crashed): those it had handed to the
+        provider (``sending_since`` set) become 'unknown' with the reason
+        "worker stopped mid-send", never re-sent blindly; those it never
+        handed over go back to the queue, refunded. A live worker holds its
+        rows (``FOR KEY SHARE``): SKIP LOCKED leaves them. Returns how many
+        rows were recovered."""
+        Message = self.env["clinic.sms.message"]
+        Message.flush_model()
+        self.env.cr.execute(
+            """
+            SELECT id, sending_since IS NOT NULL FROM clinic_sms_message
+             WHERE state = 'sending'
+               AND coalesce(sending_since, write_date) < %s
+             ORDER BY id
+               FOR UPDATE SKIP LOCKED
+            """,
+            [self.env.cr.now() - stuck_after],
+            log_exceptions=False,
+        )
+        rows = self.env.cr.fetchall()
+        if not rows:
+            return 0
+        handed = Message.browse([i for i, was_handed in rows if was_handed])
+        never = Message.browse([i for i, was_handed in rows if not was_handed])
+        changes = {
+            message.id: {"state": "unknown", "reason": "worker_stopped"}
+            for message in handed
+        }
+        changes.update(
+            {
+                message.id: {
+                    "state": "queued",
+                    "attempt_count": max(message.attempt_count - 1, 0),
+                }
+                for message in never
+            }
+        )
+        written = Message._write_rows(changes, from_states=("sending",))
+        self._refund(never.filtered(lambda m: m.id in written))
+        _logger.warning(
+            "SMS dispatch: a stopped worker left %d message(s) 'sending': %d now"
+            " 'unknown', %d never handed over queued again",
+            len(rows),
+            len(handed),
+            len(never),
+        )
+        return len(written)
+
+    @api.model
+    def _settle_unknown(self):
+        """Ask ``provider._fetch_status(messages)`` about unknown outcomes; an
+        empty answer (no status API) leaves them to a manager."""
+        Message = self.env["clinic.sms.message"]
+        unknown = Message.search(
+            [
+                ("state", "=", "unknown"),
+                ("provider_id", "!=", False),
+                ("resent_by_id", "=", False),
+                ("write_date", ">=", fields.Datetime.now() - RECONCILE_FOR),
+            ],
+            limit=RECONCILE_BATCH,
+            order="id",
+        )
+        settled = 0
+        for provider, messages in unknown.grouped("provider_id").items():
+            fetch = getattr(provider, "_fetch_status", None)
+            if fetch is None:
+                continue
+            try:
+                statuses = fetch(messages) or {}
+            except Exception:
+                _logger.warning(
+                    "SMS provider %s: status API failed", provider.id, exc_info=True
+                )
+                continue
+            settled += self._apply_statuses(messages, statuses)
+        return settled
+
+    def _apply_statuses(self, messages, statuses):
+        """Settle unknown messages with what the status API answered: sent,
+        delivered or failed (refunded); anything else stays unknown."""
+        now = fields.Datetime.now()
+        changes, refunding, noting = {}, set(), set()
+        for message in messages:
+            status = statuses.get(message.id) or {}
+            outcome = status.get("state")
+            if outcome in ("sent", "delivered"):
+                vals = {
+                    "state": outcome,
+                    "sent_at": message.sent_at or now,
+                    "reason": False,
+                    "reason_detail": False,
+                }
+                if outcome == "delivered":
+                    vals["delivered_at"] = now
+                noting.add(message.id)
+            elif outcome == "failed":
+                vals = {
+                    "state": "failed",
+                    "reason": "provider_rejected",
+                    "reason_detail": status.get("reason") or False,
+                }
+                refunding.add(message.id)
+            else:
+                continue
+            if status.get("provider_message_id") and not message.provider_message_id:
+                vals["provider_message_id"] = status["provider_message_id"]
+            changes[message.id] = vals
+        written = messages._write_rows(changes, from_states=("unknown",))
+        self._refund(messages.browse(sorted(refunding & written)))
+        self.env["clinic.sms.case.note"]._log_case_notes(
+            messages.browse(sorted(noting & written))
+        )
+        return len(written)
+
+    # ------------------------------------------------------------------
+    # a manager's Resend of unknown outcomes
+    # ------------------------------------------------------------------
+    @api.model
+    def _resend(self, messages):
+        """A new message per unknown one, same text and recipient, queued
+        now (key ``resend:<id>``: at most once); who and when is recorded."""
+        now = fields.Datetime.now()
+        rows = [
+            {
+                "kind": message.kind,
+                "purpose": message.purpose,
+                "company_id": message.company_id.id,
+                "rule_id": message.rule_id.id,
+                "template_id": message.template_id.id,
+                "appointment_id": message.appointment_id.id,
+                "appointment_start": message.appointment_start,
+                "partner_id": message.partner_id.id,
+                "phone": message.phone,
+                "idempotency_key": f"resend:{message.id}",
+                "scheduled_at": now,
+                "mailing_id": message.mailing_id.id,
+                "schedule_id": message.schedule_id.id,
+                "recall_id": message.recall_id.id,
+                "channel": message.channel,
+                "body": message.body,
+            }
+            for message in messages
+        ]
+        messages._insert_queued(rows)
+        new = messages.search(
+            [("idempotency_key", "in", [r["idempotency_key"] for r in rows])]
+        )
+        for message in new:
+            origin = messages.browse(int(message.idempotency_key.split(":")[1]))
+            message._internal().write({"resend_of_id": origin.id})
+        messages._internal().write({"resent_by_id": self.env.uid, "resent_at": now})

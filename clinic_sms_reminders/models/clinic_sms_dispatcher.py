@@ -1,0 +1,354 @@
+"""The dispatch engine (R-7.1, R-7.3, R-7.10): claim, reserve, send, record.
+
+Messages are the data (``clinic.sms.message``); this abstract model is the
+engine that moves them. One file per responsibility:
+
+* this file: the loop, the claim and one batch (reserve, hand to the provider
+  chunk by chunk within the cron's time limit);
+* ``clinic.sms.eligibility`` (clinic_sms_dispatch_checks.py): what may go out
+  (appointment, number, opt-out, consent, sending window) and the texts;
+* ``clinic.sms.outcome`` (clinic_sms_dispatch_results.py): what the provider
+  and its delivery reports said, forward-only, and the reconciliation of
+  unknown outcomes;
+* ``clinic.sms.case.note`` (clinic_sms_case_note.py): the case notes on the
+  recipients' chatter.
+"""
+
+import logging
+import random
+import time
+
+from odoo import api, fields, models
+from odoo.service.model import PG_CONCURRENCY_EXCEPTIONS_TO_RETRY
+from odoo.tools import SQL, config
+
+from odoo.addons.base.models.ir_cron import MIN_TIME_PER_JOB
+
+_logger = logging.getLogger(__name__)
+
+# Concurrency conflicts (another worker, a top-up, a delivery report touching
+# the same wallet) tolerated in a row before the dispatcher gives up for now.
+MAX_CONFLICTS = 8
+# Share of the cron's hard time limit a batch may use: the rest is left for
+# recording the last answers and for the other jobs of the same cron run.
+HARD_LIMIT_SHARE = 0.7
+# Below this many seconds left, no new batch is claimed.
+MIN_SECONDS_FOR_A_BATCH = 1.0
+
+
+class ClinicSmsDispatcher(models.AbstractModel):
+    _name = "clinic.sms.dispatcher"
+    _description = "Clinic SMS dispatch engine"
+
+    # ------------------------------------------------------------------
+    # time budget (R-7.10)
+    # ------------------------------------------------------------------
+    @api.model
+    def _hard_deadline(self):
+        """Monotonic instant a batch must be done by, or None outside a cron.
+
+        ``ir.cron`` puts ``cron_end_time`` (job start + MIN_TIME_PER_JOB) in
+        the context; the server kills a cron worker (prefork) or flags a cron
+        thread after ``limit_time_real_cron`` seconds (``limit_time_real``
+        when it is -1). The job start is the best known start of that clock.
+        """
+        end = self.env.context.get("cron_end_time")
+        if end is None:
+            return None
+        limit = config.get("limit_time_real_cron") or 0
+        if limit < 0:
+            limit = config.get("limit_time_real") or 0
+        if limit <= 0:
+            return None
+        return end - MIN_TIME_PER_JOB + limit * HARD_LIMIT_SHARE
+
+    @api.model
+    def _time_left(self, processed=0, remaining=None, deadline=None):
+        """Commit the progress; seconds left before the soft end of the cron
+        run (``_commit_progress``) or the hard deadline, whichever is first."""
+        left = self.env["ir.cron"]._commit_progress(processed, remaining=remaining)
+        if deadline is not None:
+            left = min(left, deadline - time.monotonic())
+        return left
+
+    # ------------------------------------------------------------------
+    # the loop and the claim
+    # ------------------------------------------------------------------
+    @api.model
+    def _dispatch_due(self, now=None, batch_size=500, commit=False):
+        """Send every due message in batches; returns the number processed.
+
+        With ``commit`` (the cron), each batch and each provider chunk is
+        committed on its own, and no batch is started, nor chunk handed to
+        the provider, that cannot end before the cron's time limit. A
+        concurrency conflict before the provider call rolls the batch back to
+        the queue and tries again (logged at debug level only: it is
+        expected with several workers)."""
+        now = now or fields.Datetime.now()
+        deadline = self._hard_deadline() if commit else None
+        short_companies = set()
+        processed = conflicts = 0
+        remaining = None
+        if commit and self._time_left(deadline=deadline) < MIN_SECONDS_FOR_A_BATCH:
+            # no time for a batch in this cron run: say what is left, so that
+            # the cron runner calls again as soon as it can
+            self.env["ir.cron"]._commit_progress(remaining=self._count_due(now))
+            return 0
+        while True:
+            try:
+                messages = self._claim_due_messages(now, batch_size, short_companies)
+                if not messages:
+                    break
+                company = messages.company_id
+                messages = self._within_deadline(messages, deadline)
+                if not self._dispatch_batch(messages, now, commit, deadline):
+                    short_companies.add(company.id)
+            except PG_CONCURRENCY_EXCEPTIONS_TO_RETRY as error:
+                conflicts += 1
+                if not commit or conflicts > MAX_CONFLICTS:
+                    raise
+                _logger.debug(
+                    "SMS dispatch: conflict %d retried (%s)", conflicts, error
+                )
+                self.env.cr.rollback()
+                time.sleep(random.uniform(0.01, 0.05 * conflicts))
+                continue
+            processed += len(messages)
+            if commit:
+                if remaining is None:
+                    # counted once: recounting after every batch would cost
+                    # O(backlog) each time; this is a progress estimate only
+                    remaining = self._count_due(now)
+                else:
+                    remaining = max(remaining - len(messages), 0)
+                left = self._time_left(len(messages), remaining, deadline)
+                if left < MIN_SECONDS_FOR_A_BATCH:
+                    break
+        return processed
+
+    @api.model
+    def _count_due(self, now):
+        return self.env["clinic.sms.message"].search_count(
+            [("state", "=", "queued"), ("scheduled_at", "<=", now)]
+        )
+
+    @api.model
+    def _claim_due_messages(self, now, limit, exclude_company_ids=()):
+        """Lock and return due queued messages of ONE clinic that no other
+        worker holds. One clinic per claim: a batch commits midway (before the
+        provider call), which releases the locks of everything claimed with it."""
+        self.env.flush_all()
+        due = SQL(
+            """state = 'queued' AND scheduled_at <= %(now)s
+               AND NOT (company_id = ANY(%(excluded)s))""",
+            now=now,
+            excluded=list(exclude_company_ids),
+        )
+        self.env.cr.execute(
+            SQL(
+                """
+                SELECT id FROM clinic_sms_message
+                 WHERE %(due)s
+                   AND company_id = (SELECT company_id FROM clinic_sms_message
+                                      WHERE %(due)s ORDER BY scheduled_at, id LIMIT 1)
+                 ORDER BY scheduled_at, id
+                 LIMIT %(limit)s
+                   FOR UPDATE SKIP LOCKED
+                """,
+                due=due,
+                limit=limit,
+            ),
+            log_exceptions=False,  # a conflict is retried: not an ERROR
+        )
+        return self.env["clinic.sms.message"].browse(
+            [row[0] for row in self.env.cr.fetchall()]
+        )
+
+    # ------------------------------------------------------------------
+    # one batch: check, reserve, send chunk by chunk
+    # ------------------------------------------------------------------
+    def _dispatch_batch(self, messages, now, commit=False, deadline=None):
+        """Send messages of one company; False when the wallet ran short.
+
+        Every per-message outcome (current number, rendered text, units, state)
+        is gathered in ``changes`` and written in a few set-wise statements
+        (``_write_rows``), not one ORM write per message."""
+        company = messages.company_id
+        company.ensure_one()
+        emails = messages.filtered(lambda m: m.channel == "email")
+        eligibility = self.env["clinic.sms.eligibility"]
+        eligibility._send_emails(emails, now)
+        changes = {}
+        sendable = eligibility._check_sendable(messages - emails, now, changes)
+        sendable, units = eligibility._prepare_texts(sendable, company, changes)
+        provider = company._clinic_sms_get_provider()
+        if sendable and not provider:
+            for message_id in sendable.ids:
+                changes[message_id].update(
+                    state="failed", reason="no_provider", reason_detail=False
+                )
+            messages._write_rows(changes)
+            return True
+        wallet = (
+            self.env["clinic.sms.wallet"]
+            .sudo()
+            ._ensure_for_companies(company)[company.id]
+        )
+        paid_count = wallet._reserve_units([units[i] for i in sendable.ids])
+        wallet._check_low_balance()
+        paid, unpaid = sendable[:paid_count], sendable[paid_count:]
+        for message_id in unpaid.ids:
+            changes[message_id]["reason"] = "insufficient_balance"
+        for message in paid:
+            changes[message.id].update(
+                state="sending",
+                reason=False,
+                reason_detail=False,
+                provider_id=provider.id,
+                attempt_count=message.attempt_count + 1,
+                sending_since=False,
+            )
+        messages._write_rows(changes)
+        if not paid:
+            return not unpaid
+        wallet._log_moves(paid, "debit")
+        if commit:
+            # From here on a crash leaves the rows 'sending': never sent twice
+            # (the reconciliation cron turns them into 'unknown' later).
+            self.env["ir.cron"]._commit_progress(0)
+            self._send_chunks(paid, provider, now, deadline)
+        else:
+            results = {}
+            for chunk in self._chunks(paid, provider):
+                results.update(self._call_provider(provider, chunk, deadline))
+            self.env["clinic.sms.outcome"]._apply_results(paid, results, now)
+        return not unpaid
+
+    @api.model
+    def _within_deadline(self, messages, deadline):
+        """The claimed messages that can be handed over before ``deadline``;
+        the others are left queued, untouched, for the next cron run."""
+        provider = messages.company_id._clinic_sms_get_provider()
+        if deadline is None or not provider:
+            return messages
+        return messages[: self._room(provider, deadline)]
+
+    @api.model
+    def _room(self, provider, deadline):
+        """How many messages fit before ``deadline`` if every request took
+        the provider's whole timeout (at least one chunk)."""
+        left = deadline - time.monotonic() - MIN_SECONDS_FOR_A_BATCH
+        size = max(provider.batch_size or 1, 1)
+        if provider.timeout <= 0:
+            return size
+        return max(size, int(left / provider.timeout))
+
+    @api.model
+    def _chunks(self, messages, provider):
+        size = max(provider.batch_size or 1, 1)
+        return [messages[i : i + size] for i in range(0, len(messages), size)]
+
+    @api.model
+    def _call_provider(self, provider, chunk, deadline):
+        """``provider._send_batch(chunk, deadline=...)``; a provider that
+        predates the deadline argument is called without it."""
+        try:
+            return provider._send_batch(chunk, deadline=deadline)
+        except TypeError as error:
+            if "deadline" not in str(error):
+                raise
+            return provider._send_batch(chunk)
+
+    def _send_chunks(self, paid, provider, now, deadline):
+        """Hand the paid messages to the provider chunk by chunk, each chunk's
+        answer committed at once; what could not be attempted before the
+        deadline goes back to the queue and is refunded.
+
+        The gateway is given the deadline less the provider's timeout: it
+        starts no request after that, so whatever it started ends in time
+        even if every request took the whole timeout. Each chunk is
+        stamped ``sending_since`` (committed) just before it is handed over.
+        While it is with the provider, its rows and the rest of the batch are
+        held with ``FOR KEY SHARE``: a delivery report can still update them
+        (no conflict with that lock), but the stuck-message recovery (``FOR
+        UPDATE SKIP LOCKED``) never touches a live worker's rows, and a row
+        it took in between is not sent."""
+        Message = self.env["clinic.sms.message"]
+        size = max(provider.batch_size or 1, 1)
+        if deadline is not None:
+            # the gateway starts no request after this: one started just
+            # before it still ends (answer or timeout) within the deadline
+            deadline -= max(provider.timeout, 0)
+        pending = paid
+        while pending:
+            left = self._time_left(deadline=deadline)
+            if left < MIN_SECONDS_FOR_A_BATCH:
+                break
+            chunk = self._hand_over(pending[:size])
+            pending = self._hold(pending)
+            chunk &= pending
+            if not chunk:
+                break
+            results = self._call_provider(provider, Message.browse(chunk.ids), deadline)
+            pending -= chunk
+            self._record_results(chunk, results, now, hold=pending)
+        if pending:
+            self._record_results(pending, {}, now)
+
+    def _hand_over(self, chunk):
+        """Stamp ``sending_since`` on the rows about to be handed to the
+        provider, committed: a row 'sending' without it was never handed
+        over (a stopped worker's rest of batch goes back to the queue)."""
+        self.env.cr.execute(
+            "UPDATE clinic_sms_message SET sending_since = now() AT TIME ZONE 'UTC'"
+            " WHERE id = ANY(%s) AND state = 'sending' RETURNING id",
+            [chunk.ids],
+            log_exceptions=False,
+        )
+        stamped = {row[0] for row in self.env.cr.fetchall()}
+        chunk.invalidate_recordset(["sending_since"])
+        self.env["ir.cron"]._commit_progress(0)
+        return chunk.browse([i for i in chunk.ids if i in stamped])
+
+    def _hold(self, messages):
+        """Lock ``messages`` for this worker (``FOR KEY SHARE``); returns
+        those still 'sending' (the others are no longer this worker's)."""
+        if not messages:
+            return messages
+        for attempt in range(1, MAX_CONFLICTS + 1):
+            try:
+                self.env.cr.execute(
+                    "SELECT id FROM clinic_sms_message"
+                    " WHERE id = ANY(%s) AND state = 'sending' FOR KEY SHARE",
+                    [messages.ids],
+                    log_exceptions=False,
+                )
+                held = {row[0] for row in self.env.cr.fetchall()}
+                return messages.browse([i for i in messages.ids if i in held])
+            except PG_CONCURRENCY_EXCEPTIONS_TO_RETRY:
+                self.env.cr.rollback()
+                if attempt == MAX_CONFLICTS:
+                    raise
+                time.sleep(random.uniform(0.01, 0.05 * attempt))
+        return messages
+
+    def _record_results(self, messages, results, now, hold=None):
+        """Persist what the provider answered, in a fresh transaction retried on
+        concurrency conflicts (a delivery report may have moved a row since
+        the snapshot): the answer is in memory and must not be lost."""
+        for attempt in range(1, MAX_CONFLICTS + 1):
+            try:
+                self.env["clinic.sms.outcome"]._apply_results(
+                    messages.browse(messages.ids), results, now
+                )
+                self.env["ir.cron"]._commit_progress(0)
+                return
+            except PG_CONCURRENCY_EXCEPTIONS_TO_RETRY as error:
+                self.env.cr.rollback()
+                if attempt == MAX_CONFLICTS:
+                    raise
+                _logger.debug("SMS results: conflict %d retried (%s)", attempt, error)
+                self.env.invalidate_all()
+                if hold:
+                    self._hold(hold)
+                time.sleep(random.uniform(0.01, 0.05 * attempt))
