@@ -31,7 +31,7 @@ class ClinicSmsEligibility(models.AbstractModel):
         The number is the patient's as it is now (they may have changed it);
         new numbers and the states of held-back messages go into ``changes``.
         The phone blacklist wins for every purpose, essential ones included
-        (R-4.2)."""
+        (R-4.2), but for the single confirmation of a STOP."""
         phones = {}
         for message in messages:
             phone = message.phone
@@ -43,6 +43,8 @@ class ClinicSmsEligibility(models.AbstractModel):
         blacklisted = self._blacklisted_numbers(
             {phone for phone in phones.values() if phone}
         )
+        # the one confirmation of an opt-out reaches the number it blacklisted
+        exempt = set(messages._clinic_blacklist_exempt().ids)
         sendable_ids = []
         for message in messages:
             partner = message.partner_id
@@ -57,7 +59,7 @@ class ClinicSmsEligibility(models.AbstractModel):
                         if partner and partner.clinic_mobile_error in (False, "missing")
                         else "invalid_number"
                     )
-                elif phone in blacklisted:
+                elif phone in blacklisted and message.id not in exempt:
                     reason = "blacklisted"
                 elif (
                     partner

@@ -180,6 +180,8 @@ class ClinicSmsDispatcher(models.AbstractModel):
         eligibility._send_emails(emails, now)
         changes = {}
         sendable = eligibility._check_sendable(messages - emails, now, changes)
+        # marketing caps, quiet days and hours
+        sendable = sendable._clinic_hold_marketing(now)
         sendable, units = eligibility._prepare_texts(sendable, company, changes)
         provider = company._clinic_sms_get_provider()
         if sendable and not provider:
