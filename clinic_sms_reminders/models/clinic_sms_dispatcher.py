@@ -266,9 +266,9 @@ class ClinicSmsDispatcher(models.AbstractModel):
         answer committed at once; what could not be attempted before the
         deadline goes back to the queue and is refunded.
 
-        The gateway is given the deadline less the provider's timeout: it
-        starts no request after that, so whatever it started ends in time
-        even if every request took the whole timeout. Each chunk is
+        Near the deadline a chunk is cut to what can end in time even if
+        every request took the provider's whole timeout (requests run
+        ``max_connections`` at a time). Each chunk is
         stamped ``sending_since`` (committed) just before it is handed over.
         While it is with the provider, its rows and the rest of the batch are
         held with ``FOR KEY SHARE``: a delivery report can still update them
@@ -277,16 +277,19 @@ class ClinicSmsDispatcher(models.AbstractModel):
         it took in between is not sent."""
         Message = self.env["clinic.sms.message"]
         size = max(provider.batch_size or 1, 1)
-        if deadline is not None:
-            # the gateway starts no request after this: one started just
-            # before it still ends (answer or timeout) within the deadline
-            deadline -= max(provider.timeout, 0)
+        # requests run over the provider's pool of connections: a chunk of n
+        # takes at most n / connections times the timeout
+        per_message = provider.timeout / max(provider.max_connections or 1, 1)
         pending = paid
         while pending:
             left = self._time_left(deadline=deadline)
             if left < MIN_SECONDS_FOR_A_BATCH:
                 break
-            chunk = self._hand_over(pending[:size])
+            chunk_size = size
+            if deadline is not None and per_message > 0:
+                fits = int((left - MIN_SECONDS_FOR_A_BATCH) / per_message)
+                chunk_size = max(1, min(size, fits))
+            chunk = self._hand_over(pending[:chunk_size])
             pending = self._hold(pending)
             chunk &= pending
             if not chunk:
