@@ -92,6 +92,7 @@ class ClinicSmsInbound(models.Model):
             }
         )
         inbound._act(number, last_message)
+        inbound._clinic_file_in_conversation()
         return inbound
 
     @api.model

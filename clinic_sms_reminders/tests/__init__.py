@@ -27,3 +27,5 @@ from . import test_tours
 from . import test_waitlist
 from . import test_wallet
 from . import test_webhook_http
+from . import test_conversations
+from . import test_conversation_tour
