@@ -46,9 +46,12 @@
         "views/clinic_sms_waitlist_views.xml",
         "views/clinic_sms_insight_menus.xml",
         "data/clinic_sms_waitlist_data.xml",
+        "security/clinic_sms_conversation_security.xml",
+        "views/clinic_sms_conversation_views.xml",
     ],
     "demo": ["demo/clinic_sms_demo.xml"],
     "assets": {
+        "web.assets_backend": ["clinic_sms_reminders/static/src/conversation/*"],
         "web.assets_tests": ["clinic_sms_reminders/static/src/js/tours/*.js"],
     },
     "images": [

@@ -30,3 +30,4 @@ from . import res_config_settings_waitlist
 from . import res_partner_waitlist
 from . import clinic_sms_inbound_waitlist
 from . import clinic_sms_compliance
+from . import clinic_sms_conversation

@@ -92,6 +92,7 @@ class ClinicSmsInbound(models.Model):
             }
         )
         inbound._act(number, last_message)
+        inbound._clinic_file_in_conversation()
         return inbound
 
     @api.model
@@ -407,7 +408,7 @@ class ClinicSmsInbound(models.Model):
             self.env._("SMS received"),
             self.company_id.name or "",
             format_datetime(self.env, self.received_at, tz=tz, dt_format="short"),
-            self.env._("free text, to read in SMS > Received SMS")
+            self.env._("free text, to read in SMS > History > Conversations")
             if self.action == "logged"
             else actions.get(self.action, ""),
         )

@@ -28,3 +28,5 @@ from . import test_waitlist
 from . import test_wallet
 from . import test_webhook_http
 from . import test_plain_pytest
+from . import test_conversations
+from . import test_conversation_tour

@@ -36,7 +36,7 @@ class TestMenus(TransactionCase):
         )
         self.assertEqual(
             children("menu_clinic_sms_history_root"),
-            ["Sent Messages", "Received SMS", "Consent Log"],
+            ["Conversations", "Sent Messages", "Received SMS", "Consent Log"],
         )
         self.assertIn("Wallet Balance", children("menu_clinic_sms_reports"))
         config = self.env.ref("clinic_sms_reminders.menu_clinic_sms_config")
