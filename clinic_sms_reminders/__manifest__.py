@@ -15,6 +15,7 @@
         "product",
         "mail",
         "resource",
+        "link_tracker",
     ],
     "external_dependencies": {"python": ["phonenumbers"]},
     "data": [
@@ -46,6 +47,7 @@
         "views/clinic_sms_waitlist_views.xml",
         "views/clinic_sms_insight_menus.xml",
         "data/clinic_sms_waitlist_data.xml",
+        "views/clinic_sms_link_templates.xml",
     ],
     "demo": ["demo/clinic_sms_demo.xml"],
     "assets": {
