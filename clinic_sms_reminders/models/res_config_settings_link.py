@@ -10,3 +10,6 @@ class ResConfigSettings(models.TransientModel):
     clinic_sms_link_cutoff_hours = fields.Integer(
         related="company_id.clinic_sms_link_cutoff_hours", readonly=False
     )
+    clinic_sms_undo_minutes = fields.Integer(
+        related="company_id.clinic_sms_undo_minutes", readonly=False
+    )
