@@ -35,6 +35,7 @@ class AppointmentLinkCase(HttpCase):
                 "clinic_sms_tz": "Europe/Paris",
             }
         )
+        cls.company.partner_id.lang = "fr_FR"  # the clinic writes in French
         env.user.company_ids |= cls.company
         cls.provider = env["clinic.sms.provider"].create(
             {"name": "Sandbox Lumière", "company_id": cls.company.id}
@@ -156,6 +157,9 @@ class TestAppointmentLink(AppointmentLinkCase):
         html = response.text
         self.assertIn('lang="fr-FR"', html)
         self.assertIn("width=device-width", html)
+        self.assertIn("Votre rendez-vous", html)
+        self.assertIn("Annuler le rendez-vous", html)
+        self.assertNotIn("Your appointment", html)
         self.assertIn("Cabinet Dentaire Lumière", html)
         self.assertIn("12 rue des Lilas", html)
         self.assertIn("Lyon", html)
@@ -182,6 +186,8 @@ class TestAppointmentLink(AppointmentLinkCase):
         html = self.url_open(self._page(event)).text
         self.assertIn('lang="en-US"', html)
         self.assertIn("Your appointment", html)
+        self.assertIn("Cancel the appointment", html)
+        self.assertNotIn("Votre rendez-vous", html)
 
     def test_confirm_stops_reminders_of_unconfirmed(self):
         event = self._book()
@@ -195,7 +201,7 @@ class TestAppointmentLink(AppointmentLinkCase):
         self.assertEqual(event.clinic_status, "confirmed")
         self.assertEqual(reminder.state, "cancelled")
         note = event.message_ids.filtered(
-            lambda m: m.author_id == self.patient and "personal link" in m.body
+            lambda m: m.author_id == self.patient and "lien personnel" in m.body
         )
         self.assertEqual(len(note), 1, event.message_ids.mapped("body"))
         # the status change is tracked as the system, never as a user
