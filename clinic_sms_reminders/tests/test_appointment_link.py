@@ -380,7 +380,11 @@ class TestAppointmentLink(AppointmentLinkCase):
         self._page(event)
         self._page(event)
         event.invalidate_recordset(["clinic_link_clicks"])
-        self.assertEqual(event.clinic_link_clicks, 2)
+        # the reception reads the count on the appointment's SMS tab
+        as_reception = event.with_user(self.receptionist)
+        self.assertEqual(as_reception.clinic_link_clicks, 2)
+        arch = as_reception.get_views([(False, "form")])["views"]["form"]["arch"]
+        self.assertIn('name="clinic_link_clicks"', arch)
         tracker = event.sudo().clinic_link_tracker_id
         self.assertEqual(tracker.short_url, short_url)
         self.assertEqual(len(tracker.link_click_ids), 2)
