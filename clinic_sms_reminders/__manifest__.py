@@ -48,6 +48,7 @@
         "views/clinic_sms_insight_menus.xml",
         "data/clinic_sms_waitlist_data.xml",
         "views/clinic_sms_link_templates.xml",
+        "security/clinic_sms_link_security.xml",
     ],
     "demo": ["demo/clinic_sms_demo.xml"],
     "assets": {

@@ -388,6 +388,16 @@ class TestAppointmentLink(AppointmentLinkCase):
         tracker = event.sudo().clinic_link_tracker_id
         self.assertEqual(tracker.short_url, short_url)
         self.assertEqual(len(tracker.link_click_ids), 2)
+        # the reception (any internal user) cannot read the link itself
+        Tracker = self.env["link.tracker"].with_user(self.receptionist)
+        self.assertFalse(Tracker.search([("id", "=", tracker.id)]))
+        Code = self.env["link.tracker.code"].with_user(self.receptionist)
+        self.assertFalse(Code.search([("link_id", "=", tracker.id)]))
+        # other tracked links stay readable as in standard Odoo
+        other = self.env["link.tracker"].create(
+            {"url": "https://www.example.com/offres", "title": "Offres"}
+        )
+        self.assertEqual(Tracker.search([("id", "=", other.id)]), other)
 
 
 @tagged("post_install", "-at_install")
