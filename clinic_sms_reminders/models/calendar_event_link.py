@@ -53,12 +53,14 @@ class CalendarEvent(models.Model):
             event.clinic_link_clicks = event.sudo().clinic_link_tracker_id.count
 
     def write(self, vals):
+        if "clinic_patient_id" not in vals:
+            return super().write(vals)
+        before = {event.id: event.clinic_patient_id for event in self}
         res = super().write(vals)
-        if "clinic_patient_id" in vals:
-            # a link sent to the former patient no longer opens the appointment
-            self.sudo().filtered("clinic_link_token_hash").write(
-                {"clinic_link_token_hash": False, "clinic_link_tracker_id": False}
-            )
+        # a link sent to the former patient no longer opens the appointment
+        self.sudo().filtered(
+            lambda e: e.clinic_link_token_hash and e.clinic_patient_id != before[e.id]
+        ).write({"clinic_link_token_hash": False, "clinic_link_tracker_id": False})
         return res
 
     # ------------------------------------------------------------------

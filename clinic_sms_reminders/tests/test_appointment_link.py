@@ -303,6 +303,9 @@ class TestAppointmentLink(AppointmentLinkCase):
     def test_new_patient_revokes_link(self):
         event = self._book()
         path = self._page(event)
+        # the same patient written again keeps the link
+        event.with_user(self.receptionist).write({"clinic_patient_id": self.patient.id})
+        self.assertEqual(self.url_open(path).status_code, 200)
         event.with_user(self.receptionist).clinic_patient_id = self.patient_en
         self.assertEqual(self.url_open(path).status_code, 404)
         self.assertNotEqual(self._page(event), path)
