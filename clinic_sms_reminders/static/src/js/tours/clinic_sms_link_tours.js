@@ -13,6 +13,21 @@ registry.category("web_tour.tours").add("clinic_sms_link_tour", {
             trigger: ".o_clinic_link_practitioner:contains(Dr Hugo Lefèvre)",
         },
         {
+            content: "The page fits the phone's width (no sideways scrolling)",
+            trigger: ".o_clinic_link button.o_clinic_link_confirm",
+            run() {
+                const root = document.documentElement;
+                if (window.innerWidth > 420) {
+                    throw new Error(`not a phone viewport: ${window.innerWidth}px`);
+                }
+                if (root.scrollWidth > window.innerWidth) {
+                    throw new Error(
+                        `page ${root.scrollWidth}px wide on a ${window.innerWidth}px screen`
+                    );
+                }
+            },
+        },
+        {
             content: "Confirm the appointment",
             trigger: "button.o_clinic_link_confirm",
             run: "click",
