@@ -2,7 +2,7 @@ from datetime import timedelta
 
 from odoo import fields
 
-from .common import ClinicSmsCase
+from .common import ClinicSmsCase, make_user
 
 WINDOW = timedelta(minutes=3)
 
@@ -137,3 +137,34 @@ class TestUndoWindow(ClinicSmsCase):
         self._as_reception(event).action_clinic_cancel()
         # the confirmation may have left: the cancellation follows
         self.assertEqual(self._kind("cancellation", event).state, "queued")
+
+    def test_settings(self):
+        """The clinic's administrator sets the undo window and the personal
+        link's cut-off in the settings."""
+        admin = make_user(
+            self.env,
+            "undo.admin@example.com",
+            "base.group_user,base.group_system,"
+            "clinic_sms_reminders.group_clinic_sms_manager",
+            self.company,
+        )
+        self.assertEqual(self.company.clinic_sms_link_cutoff_hours, 24)
+        settings = (
+            self.env["res.config.settings"]
+            .with_user(admin)
+            .create({"clinic_sms_undo_minutes": 5, "clinic_sms_link_cutoff_hours": 12})
+        )
+        settings.execute()
+        self.assertEqual(
+            (
+                self.company.clinic_sms_undo_minutes,
+                self.company.clinic_sms_link_cutoff_hours,
+            ),
+            (5, 12),
+        )
+        before = fields.Datetime.now()
+        event = self._appointment()
+        confirmation = self._kind("confirmation", event)
+        self.assertGreaterEqual(
+            confirmation.scheduled_at, before + timedelta(minutes=5)
+        )
