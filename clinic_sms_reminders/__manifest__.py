@@ -15,6 +15,7 @@
         "product",
         "mail",
         "resource",
+        "link_tracker",
     ],
     "external_dependencies": {"python": ["phonenumbers"]},
     "data": [
@@ -48,6 +49,8 @@
         "data/clinic_sms_waitlist_data.xml",
         "security/clinic_sms_conversation_security.xml",
         "views/clinic_sms_conversation_views.xml",
+        "views/clinic_sms_link_templates.xml",
+        "security/clinic_sms_link_security.xml",
     ],
     "demo": ["demo/clinic_sms_demo.xml"],
     "assets": {

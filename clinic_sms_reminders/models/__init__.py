@@ -31,3 +31,8 @@ from . import res_partner_waitlist
 from . import clinic_sms_inbound_waitlist
 from . import clinic_sms_compliance
 from . import clinic_sms_conversation
+from . import res_company_link
+from . import res_config_settings_link
+from . import calendar_event_link
+from . import clinic_sms_template_link
+from . import clinic_sms_link_attempt

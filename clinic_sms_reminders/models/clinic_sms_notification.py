@@ -17,6 +17,13 @@ NO_SHOW_EARLIEST = timedelta(minutes=15)
 NO_SHOW_LATEST = timedelta(hours=24)
 
 
+# R-9.4: automatic messages about a change wait this window, so that a change
+# undone or corrected within it sends nothing or only the last word.
+UNDO_KINDS = ("confirmation", "reschedule", "cancellation")
+# states of a message that went out (or may have)
+WENT_OUT = ("sending", "sent", "delivered")
+
+
 class ClinicSmsNotification(models.Model):
     """Per-clinic switch and template of each appointment notification (R-1.2)."""
 
@@ -79,6 +86,60 @@ class ClinicSmsNotification(models.Model):
         )
 
     @api.model
+    def _undo_window(self, company, kind):
+        """How long an automatic ``kind`` message waits in the queue (R-9.4)."""
+        if kind not in UNDO_KINDS:
+            return timedelta(0)
+        return timedelta(minutes=max(company.clinic_sms_undo_minutes, 0))
+
+    @api.model
+    def _undo_replaced(self, events, kind, now):
+        """The ``events`` that still need a ``kind`` message, once the
+        messages of earlier changes still in their undo window are cancelled
+        or replaced (R-9.4):
+
+        * a cancellation while the booking's confirmation has not left: the
+          confirmation is cancelled (with the appointment), nothing is sent;
+        * a move while the confirmation has not left: the confirmation gives
+          the new time, no change message;
+        * a move while an earlier change message has not left: it is
+          replaced by this one, or by nothing when the appointment is back at
+          the time the patient was last told.
+        """
+        if not events or kind == "confirmation":
+            return events
+        Message = self.env["clinic.sms.message"].sudo()
+        pending = Message.search(
+            [
+                ("appointment_id", "in", events.ids),
+                ("kind", "in", ("confirmation", "reschedule")),
+                ("state", "=", "queued"),
+                ("scheduled_at", ">", now),
+            ]
+        )
+        keep = events.browse()
+        for event in events:
+            mine = pending.filtered(lambda m, e=event: m.appointment_id == e)
+            confirmation = mine.filtered(lambda m: m.kind == "confirmation")
+            if confirmation:
+                continue
+            if kind == "reschedule":
+                mine._set_state("cancelled", "appointment_moved")
+                told = Message.search(
+                    [
+                        ("appointment_id", "=", event.id),
+                        ("kind", "in", ("confirmation", "reschedule")),
+                        ("state", "in", WENT_OUT),
+                    ],
+                    order="id desc",
+                    limit=1,
+                )
+                if told and told.appointment_start == event.start:
+                    continue
+            keep |= event
+        return keep
+
+    @api.model
     def _enabled_for(self, companies, kind):
         """{company id: notification} of the enabled settings of ``kind``."""
         settings = self.search(
@@ -92,6 +153,8 @@ class ClinicSmsNotification(models.Model):
         patient group for confirmations (R-1.4), due at once."""
         now = now or fields.Datetime.now()
         events = events.filtered(lambda e: e.clinic_patient_id and e.active)
+        if kind in UNDO_KINDS:
+            events = self._undo_replaced(events, kind, now)
         settings = self._enabled_for(events.clinic_company_id, kind)
         rows = []
         for company, company_events in events.grouped("clinic_company_id").items():
@@ -123,7 +186,7 @@ class ClinicSmsNotification(models.Model):
                         "partner_id": event.clinic_patient_id.id,
                         "phone": event.clinic_patient_id.clinic_mobile,
                         "idempotency_key": key,
-                        "scheduled_at": now,
+                        "scheduled_at": now + self._undo_window(company, kind),
                         "state": "queued",
                     }
                 )

@@ -1,4 +1,5 @@
 from . import test_access_matrix
+from . import test_appointment_link
 from . import test_campaigns
 from . import test_compliance
 from . import test_consent_chain
@@ -24,6 +25,7 @@ from . import test_security
 from . import test_send_wizard
 from . import test_template
 from . import test_tours
+from . import test_undo_window
 from . import test_waitlist
 from . import test_wallet
 from . import test_webhook_http

@@ -291,7 +291,12 @@ def _configure(rpc, secret):
         "res.company",
         "write",
         [company_id],
-        {"clinic_sms_provider_id": provider_id, "clinic_sms_sender_name": SENDER},
+        {
+            "clinic_sms_provider_id": provider_id,
+            "clinic_sms_sender_name": SENDER,
+            # the runs dispatch at once: no undo window
+            "clinic_sms_undo_minutes": 0,
+        },
     )
     rules = rpc("clinic.sms.rule", "search", [])
     if rules:

@@ -103,6 +103,9 @@ class TestNotifications(ClinicSmsCase):
     def test_change_of_time_sends_new_confirmation(self):
         """R-1.2 R-2.4: a change of time sends a new confirmation, once per time."""
         event = self._appointment()
+        # the booking's confirmation has left (after its undo window, R-9.4)
+        confirmation = self._kind("confirmation", event)
+        self._dispatch(confirmation.scheduled_at)
         event.write(
             {
                 "start": self.start + timedelta(hours=1),
@@ -123,6 +126,9 @@ class TestNotifications(ClinicSmsCase):
         """R-1.2: cancelling sends the cancellation message once; a cancellation
         not sent yet is withdrawn when the appointment is reinstated."""
         event = self._appointment()
+        # the booking's confirmation has left (after its undo window, R-9.4)
+        confirmation = self._kind("confirmation", event)
+        self._dispatch(confirmation.scheduled_at)
         event.action_clinic_cancel()
         first = self._kind("cancellation", event)
         event.action_clinic_reset()
