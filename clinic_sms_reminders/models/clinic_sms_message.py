@@ -146,7 +146,7 @@ class ClinicSmsMessage(models.Model):
     _sending_index = models.Index("(sending_since) WHERE state = 'sending'")
 
     def init(self):
-        super().init()
+        res = super().init()
         # Rows left 'sending' by a version without ``sending_since`` may have
         # reached the gateway: counted as handed over, so that the recovery
         # makes them 'unknown' instead of queueing them again.
@@ -154,6 +154,7 @@ class ClinicSmsMessage(models.Model):
             "UPDATE clinic_sms_message SET sending_since = write_date"
             " WHERE state = 'sending' AND sending_since IS NULL"
         )
+        return res
 
     _unknown_index = models.Index("(company_id) WHERE state = 'unknown'")
 

@@ -27,7 +27,7 @@ DEFAULT_MOVE_HOURS = 24
 
 
 class ClinicSmsMessage(models.Model):
-    _inherit = "clinic.sms.message"
+    _inherit = "clinic.sms.message"  # pylint: disable=consider-merging-classes-inherited
 
     kind = fields.Selection(
         selection_add=[

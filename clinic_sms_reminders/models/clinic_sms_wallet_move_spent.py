@@ -6,7 +6,7 @@ class ClinicSmsWalletMove(models.Model):
     refund of 1 unit a spend of -1, a top-up no spend; graphs and pies of the
     debit statistics read right."""
 
-    _inherit = "clinic.sms.wallet.move"
+    _inherit = "clinic.sms.wallet.move"  # pylint: disable=consider-merging-classes-inherited
 
     message_kind = fields.Selection(
         selection_add=[
