@@ -19,6 +19,9 @@ from markupsafe import Markup
 from odoo import api, models
 from odoo.tools.misc import format_datetime
 
+# kinds a user writes and sends by hand (Send SMS, the inbox)
+USER_SENT_KINDS = frozenset({"private", "mass", "conversation"})
+
 
 class ClinicSmsCaseNote(models.AbstractModel):
     _name = "clinic.sms.case.note"
@@ -30,8 +33,16 @@ class ClinicSmsCaseNote(models.AbstractModel):
         if not messages:
             return
         groups = {}
+        system = self.env.ref("base.partner_root")
         for message in messages:
-            author = message.create_uid.partner_id or self.env.ref("base.partner_root")
+            # a message a user wrote and sent is theirs; one the addon sends
+            # on its own (reminders, and confirmations of a booking) is the
+            # system's, whoever's action planned it
+            author = (
+                message.create_uid.partner_id
+                if message.kind in USER_SENT_KINDS
+                else False
+            ) or system
             groups.setdefault((message.company_id, author), []).append(message)
         for (company, author), group in groups.items():
             env = self.with_context(lang=company.partner_id.lang or "en_US").env

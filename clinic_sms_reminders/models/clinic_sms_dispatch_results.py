@@ -356,5 +356,9 @@ class ClinicSmsOutcome(models.AbstractModel):
         )
         for message in new:
             origin = messages.browse(int(message.idempotency_key.split(":")[1]))
-            message._internal().write({"resend_of_id": origin.id})
-        messages._internal().write({"resent_by_id": self.env.uid, "resent_at": now})
+            message.sudo()._internal().write({"resend_of_id": origin.id})
+        # the manager's decision, checked by action_resend; messages are
+        # read-only to users (ACL), so the record is written by the system
+        messages.sudo()._internal().write(
+            {"resent_by_id": self.env.uid, "resent_at": now}
+        )

@@ -361,6 +361,8 @@ class ClinicSmsMessage(models.Model):
             raise UserError(
                 self.env._("Only a message whose outcome is unknown can be resent.")
             )
-        self.check_access("write")
+        # messages are read-only to every user (ACL): the clinic rules decide
+        # whose messages this manager may resend
+        self.check_access("read")
         self.env["clinic.sms.outcome"]._resend(self)
         return True

@@ -845,7 +845,14 @@ class TestDispatchRaces(DeliveryCase):
             (reminder.state, reminder.reason), ("skipped", "no_allowed_minute")
         )
         self._dispatch(paris(2026, 3, 11, 9, 0))
-        self.assertEqual((retry | birthday).mapped("state"), ["delivered"] * 2)
+        self.assertEqual(retry.state, "delivered")
+        # marketing waits for its own hours, 10:00-20:00 (R-11.2)
+        self.assertEqual(
+            (birthday.state, birthday.reason, birthday.scheduled_at),
+            ("queued", "marketing_quiet", paris(2026, 3, 11, 10, 0)),
+        )
+        self._dispatch(paris(2026, 3, 11, 10, 0))
+        self.assertEqual(birthday.state, "delivered")
 
     def test_deadline_bounds_the_batch(self):
         """R-7.10: under a cron with a 10 s hard limit, each chunk gets the
