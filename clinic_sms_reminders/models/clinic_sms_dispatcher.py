@@ -94,6 +94,7 @@ class ClinicSmsDispatcher(models.AbstractModel):
             # the cron runner calls again as soon as it can
             self.env["ir.cron"]._commit_progress(remaining=self._count_due(now))
             return 0
+        seen = set()
         while True:
             try:
                 messages = self._claim_due_messages(now, batch_size, short_companies)
@@ -101,6 +102,12 @@ class ClinicSmsDispatcher(models.AbstractModel):
                     break
                 company = messages.company_id
                 messages = self._within_deadline(messages, deadline)
+                if seen.issuperset(messages.ids):
+                    # all of them were handed back untried in this run (the
+                    # provider left them out): next clinic, not a busy loop
+                    short_companies.add(company.id)
+                    continue
+                seen.update(messages.ids)
                 if not self._dispatch_batch(messages, now, commit, deadline):
                     short_companies.add(company.id)
             except PG_CONCURRENCY_EXCEPTIONS_TO_RETRY as error:

@@ -893,6 +893,21 @@ class TestDispatchRaces(DeliveryCase):
             self.assertEqual((message.state, message.attempt_count), ("queued", 0))
         self.assertEqual(self.wallet.balance, balance - 1)
 
+    def test_messages_left_out_by_the_provider_do_not_spin(self):
+        """R-7.10: a gateway that keeps leaving messages out of its answer
+        (not attempted) gets each of them once per run: they wait in the
+        queue, refunded, and the dispatcher moves on instead of claiming
+        them again and again (it looped for ever before)."""
+        messages = self._queue(3)
+        balance = self.wallet.balance
+        calls, gateway = self._gateway(lambda chunk: {})
+        with gateway:
+            self._dispatch(messages[0].scheduled_at)
+        self.assertEqual(sorted(i for ids, _d in calls for i in ids), messages.ids)
+        for message in messages:
+            self.assertEqual((message.state, message.attempt_count), ("queued", 0))
+        self.assertEqual(self.wallet.balance, balance)
+
     def test_blacklist_wins_for_essential_messages(self):
         """R-4.2: an opted-out number gets nothing, even an essential message."""
         self.env["phone.blacklist"].sudo()._add(["+33612345678"])
