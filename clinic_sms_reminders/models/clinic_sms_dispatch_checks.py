@@ -12,7 +12,17 @@ from .clinic_sms_message import CONSENT_FIELD
 # Caused right now by the patient or the reception: goes out at once, even
 # outside the sending window. Anything older, retried or held back
 # (a backlog, a top-up) waits for the window like every other message.
-IMMEDIATE_KINDS = ("confirmation", "reschedule", "cancellation")
+# caused right now by the patient or the reception: the answers to a
+# STOP, START or HELP and the reception's answer from the inbox included
+IMMEDIATE_KINDS = (
+    "confirmation",
+    "reschedule",
+    "cancellation",
+    "stop_reply",
+    "start_reply",
+    "help_reply",
+    "conversation",
+)
 IMMEDIATE_FOR = timedelta(minutes=15)
 # A message due inside the window and picked up a little late (the cron runs
 # every minute) still goes out: the window is about when it was meant to go.

@@ -299,11 +299,19 @@ def topup(cfg):
     if cfg.get("go_file"):
         open(cfg["ready_file"], "w").close()
         wait_for_file(cfg["go_file"], cfg.get("go_timeout", 120))
+    from odoo.service.model import retrying
+
     with registry.cursor() as cr:
         env = environment(cr)
-        wallet = env["clinic.sms.wallet"].browse(cfg["wallet"])
-        wallet._top_up(cfg["units"], note="stress top-up")
-        balance = wallet.balance
+
+        def top_up():
+            wallet = env["clinic.sms.wallet"].browse(cfg["wallet"])
+            wallet._top_up(cfg["units"], note="stress top-up")
+            return wallet.balance
+
+        # a manager's Replenish comes over HTTP, whose RPC layer retries a
+        # transaction that met a concurrent reservation: so does this one
+        balance = retrying(top_up, env)
     log(event="result", balance=balance, committed_at=time.time())
 
 

@@ -402,24 +402,30 @@ def test_kannel_end_to_end(database, tmp_path, capsys):
             )
             assert ucs2["coding"] == "ucs2" and "🎉" in ucs2["text"], ucs2
             # 2. GSM-7 confirmation of a later appointment, delivered
-            _event, gsm7, _second = _send_confirmation(
+            second_event, gsm7, _second = _send_confirmation(
                 rpc, stack, patient_id, GSM7_BODY, 5, 1
             )
             assert gsm7["coding"] == "gsm7" and "à" in gsm7["text"], gsm7
 
-            # 3. "OUI" confirms the next appointment
+            # 3. "OUI" confirms the appointment the patient is answering: the
+            # one of the last message sent to them, not the earlier one
             _reply(rpc, stack, "OUI")
 
-            def confirmed():
+            def statuses():
                 rows = rpc(
                     "calendar.event",
                     "read",
-                    [first_event],
+                    [first_event, second_event],
                     fields=["clinic_status"],
                 )
-                return rows[0]["clinic_status"] == "confirmed"
+                return {row["id"]: row["clinic_status"] for row in rows}
 
-            wait_for(confirmed, WAIT, "the appointment to be confirmed")
+            wait_for(
+                lambda: statuses()[second_event] == "confirmed",
+                WAIT,
+                "the appointment to be confirmed",
+            )
+            assert statuses()[first_event] == "scheduled", statuses()
 
             # 4. "STOP" blacklists the number ...
             _reply(rpc, stack, "STOP")
@@ -434,6 +440,18 @@ def test_kannel_end_to_end(database, tmp_path, capsys):
                 "the number in phone.blacklist",
             )
             assert blacklisted, blacklisted
+            # ... gets its one confirmation, the only message a
+            # blacklisted number still receives ...
+            sent_before = len(stack.received())
+            _dispatch(rpc, rpc.xmlid(ADDON, "ir_cron_clinic_sms_dispatch"))
+            [stop_reply] = rpc.messages([("kind", "=", "stop_reply")])
+            assert stop_reply["state"] in ("sent", "delivered"), stop_reply
+            answer = wait_for(
+                lambda: stack.received()[sent_before:],
+                WAIT,
+                "the STOP confirmation at the phone",
+            )
+            assert len(answer) == 1 and "START" in answer[0]["text"], answer
             # ... and the next message is skipped, never handed to Kannel
             sent_before = len(stack.received())
             requests_before = stack.sendsms_requests()
