@@ -444,6 +444,17 @@ class TestReplies(DeliveryCase):
             self.assertNotIn("onerror", str(message.body))
             self.assertIn("Clinique Test", str(message.body))
 
+    def test_answer_to_stop_goes_out_at_once_at_night(self):
+        """R-2.3 R-4.2: the STOP confirmation is caused right now by the
+        patient: at 23:30 it goes out at once, where a retry or a campaign
+        would wait for the morning."""
+        self._reply("STOP")
+        answer = self._answers("stop_reply")
+        night = paris(2026, 3, 10, 23, 30)
+        answer._write_rows({answer.id: {"scheduled_at": night}})
+        self._send(answer, [FakeResponse()])
+        self.assertEqual((answer.state, answer.reason), ("sent", False))
+
     def test_stop_blacklists_and_next_message_skipped(self):
         """R-4.2 R-7.6: STOP blacklists the number, logs the withdrawal with
         the words received and sent, queues ONE confirmation that goes out to
