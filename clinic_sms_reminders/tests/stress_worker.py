@@ -301,6 +301,7 @@ def topup(cfg):
         wait_for_file(cfg["go_file"], cfg.get("go_timeout", 120))
     from odoo.service.model import retrying
 
+    started_at = time.time()
     with registry.cursor() as cr:
         env = environment(cr)
 
@@ -312,7 +313,12 @@ def topup(cfg):
         # a manager's Replenish comes over HTTP, whose RPC layer retries a
         # transaction that met a concurrent reservation: so does this one
         balance = retrying(top_up, env)
-    log(event="result", balance=balance, committed_at=time.time())
+    log(
+        event="result",
+        balance=balance,
+        started_at=started_at,
+        committed_at=time.time(),
+    )
 
 
 def queue_d(cfg):
