@@ -49,6 +49,7 @@
     ],
     "demo": ["demo/clinic_sms_demo.xml"],
     "assets": {
+        "web.assets_backend": ["clinic_sms_reminders/static/src/fields/*"],
         "web.assets_tests": ["clinic_sms_reminders/static/src/js/tours/*.js"],
     },
     "images": [
