@@ -45,6 +45,7 @@
         "report/clinic_sms_report_views.xml",
         "views/clinic_sms_waitlist_views.xml",
         "views/clinic_sms_insight_menus.xml",
+        "views/clinic_sms_topup_menus.xml",
         "data/clinic_sms_waitlist_data.xml",
     ],
     "demo": ["demo/clinic_sms_demo.xml"],

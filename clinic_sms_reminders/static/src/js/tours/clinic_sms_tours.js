@@ -320,5 +320,14 @@ registry.category("web_tour.tours").add("clinic_sms_replenish_tour", {
             content: "The balance went up",
             trigger: "body:not(:has(.modal)) .o_field_widget.o_clinic_sms_balance:contains(350)",
         },
+        ...openMenu("menu_clinic_sms_wallet_topups", "Open the top-ups", "menu_clinic_sms_reports"),
+        {
+            content: "The top-up is listed with its units",
+            trigger: ".o_list_view .o_data_row td[name='units']:text(250)",
+        },
+        {
+            content: "Only top-ups are listed: no debit of messages",
+            trigger: ".o_list_view:not(:has(.o_data_row td[name='units']:contains(-)))",
+        },
     ],
 });
