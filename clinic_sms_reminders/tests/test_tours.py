@@ -144,3 +144,17 @@ class TestTours(HttpCase):
         self.assertEqual(recipients.get("string"), "Recipients")
         template = self._arch("clinic.sms.template", self.manager)
         self.assertTrue(template.xpath("//label[@for='body']"))
+
+    def test_schedule_stop_resume_tour(self):
+        """R-5.6: a receptionist schedules a reminder (no Stop before it is
+        saved), sees it named with its local date, stops it after a
+        confirmation and resumes it."""
+        self.start_tour(
+            "/odoo", "clinic_sms_schedule_stop_resume_tour", login="tour_receptionist"
+        )
+        schedule = self.env["clinic.sms.schedule"].search(
+            [("custom_text", "=", "Your glasses are ready.")]
+        )
+        self.assertEqual(schedule.partner_id, self.patient)
+        self.assertEqual(schedule.state, "pending")
+        self.assertEqual(schedule.create_uid, self.receptionist)

@@ -331,3 +331,74 @@ registry.category("web_tour.tours").add("clinic_sms_replenish_tour", {
         },
     ],
 });
+
+/** The date of appointmentStart() as en_US writes it in a display name. */
+function appointmentDate() {
+    return appointmentStart().split(" ")[0];
+}
+
+// R-5.6: a receptionist schedules a reminder, stops it after a confirmation
+// and resumes it.
+registry.category("web_tour.tours").add("clinic_sms_schedule_stop_resume_tour", {
+    url: "/odoo",
+    steps: () => [
+        ...openSmsApp(),
+        ...openMenu("menu_clinic_sms_schedules", "Open the scheduled reminders", "menu_clinic_sms_campaigns"),
+        {
+            content: "Schedule a reminder",
+            trigger: ".o_list_view .o_list_button_add",
+            run: "click",
+        },
+        {
+            content: "No Stop on a reminder that is not saved",
+            trigger: ".o_form_view .o_form_statusbar:not(:has(button[name='action_stop']))",
+        },
+        ...pickMany2one("partner_id", "Tour Patient", ".o_form_view"),
+        {
+            content: "Write the text",
+            trigger: ".o_form_view .o_field_widget[name='custom_text'] input",
+            run: "edit Your glasses are ready.",
+        },
+        {
+            content: "Set the date and time",
+            trigger: ".o_form_view .o_field_widget[name='date_time'] input",
+            run: `edit ${appointmentStart()}`,
+        },
+        {
+            content: "Save the reminder",
+            trigger: ".o_form_view .o_form_button_save",
+            run: "click",
+        },
+        {
+            content: "Named after the client and the local date",
+            trigger: `.o_form_view .oe_title:contains(Tour Patient - ${appointmentDate()})`,
+        },
+        {
+            content: "Stop it",
+            trigger: ".o_form_view .o_form_statusbar button[name='action_stop']",
+            run: "click",
+        },
+        {
+            content: "Stopping asks for a confirmation",
+            trigger: ".modal .modal-body:contains(Stop this scheduled reminder?)",
+        },
+        {
+            content: "Confirm",
+            trigger: ".modal .modal-footer .btn-primary",
+            run: "click",
+        },
+        {
+            content: "Stopped: the way back is offered",
+            trigger: "body:not(:has(.modal)) .o_form_view .o_form_statusbar button[name='action_resume']",
+        },
+        {
+            content: "Resume it",
+            trigger: ".o_form_view .o_form_statusbar button[name='action_resume']",
+            run: "click",
+        },
+        {
+            content: "Pending again: Stop is back",
+            trigger: ".o_form_view .o_form_statusbar button[name='action_stop']",
+        },
+    ],
+});
