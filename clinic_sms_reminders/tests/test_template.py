@@ -1,7 +1,12 @@
+import re
+from pathlib import Path
+
 from odoo.exceptions import ValidationError
 from odoo.tests import Form
 
 from .common import ClinicSmsCase
+
+TOURS = Path(__file__).resolve().parent.parent / "static" / "src" / "js" / "tours"
 
 
 class TestTemplate(ClinicSmsCase):
@@ -120,19 +125,26 @@ class TestTemplate(ClinicSmsCase):
 
     def test_counter_values_of_the_tour(self):
         """R-3.4: the numbers the template tour reads while typing
-        (TOUR_TEXTS in static/src/js/tours/clinic_sms_tours.js) are the
-        server's own counter and warning for the same texts: the body widget
-        displays ``_compute_counter``'s figures, it does not count on its own."""
+        (TOUR_TEXTS in static/src/js/tours/clinic_sms_tours.js, read here so
+        they cannot drift) are the server's own counter and warning for the
+        same texts: the body widget displays ``_compute_counter``'s figures,
+        it does not count on its own."""
         self.company.clinic_sms_max_parts = 1
         self.company.clinic_sms_smart_encoding = True
-        expected = {
-            "Hello": (155, 1, "gsm7"),
-            "Hello , see you soon": (140, 1, "gsm7"),
-            "Bonne fête ! " * 5 + "Bonne fête !": (57, 2, "ucs2"),
-            # the first name at its longest may need Unicode
-            "Hello {patient_first_name}, see you soon": (30, 1, "ucs2"),
-        }
-        for body, (left, parts, encoding) in expected.items():
+        tour = (TOURS / "clinic_sms_tours.js").read_text()
+        block = tour[tour.index("const TOUR_TEXTS") :]
+        block = block[: block.index("};")]
+        seen = re.findall(
+            r'text: "([^"]*)",\s*left: (\d+),\s*parts: (\d+),\s*encoding: "([^"]*)"',
+            block,
+        )
+        self.assertEqual(len(seen), 3, "short, unicode and element texts")
+        labels = dict(
+            self.env["clinic.sms.template"]._fields["worst_encoding"].selection
+        )
+        # the tour opens the template at "Hello": 155 characters left
+        seen.append(("Hello", "155", "1", labels["gsm7"]))
+        for body, left, parts, encoding in seen:
             with self.subTest(body=body):
                 # the form's onchange evaluates a new record of the typed text
                 template = self.env["clinic.sms.template"].new(
@@ -142,18 +154,18 @@ class TestTemplate(ClinicSmsCase):
                     (
                         template.worst_chars_left,
                         template.worst_parts,
-                        template.worst_encoding,
+                        labels[template.worst_encoding],
                     ),
-                    (left, parts, encoding),
+                    (int(left), int(parts), encoding),
                 )
                 # the warning of the form shows exactly when the save refuses
-                too_long = template.worst_parts > template.max_parts
-                self.assertEqual(too_long, parts > 1)
-                if too_long:
+                if template.worst_parts > template.max_parts:
                     with self.assertRaises(ValidationError):
                         self._template(body)
                 else:
-                    self.assertEqual(self._template(body).worst_chars_left, left)
+                    self.assertEqual(self._template(body).worst_chars_left, int(left))
+        # one text of the tour is over the clinic's single part: the warning shows
+        self.assertIn("2", [parts for _body, _left, parts, _enc in seen])
 
     def test_preview_renders_the_text_being_edited(self):
         """R-3.4: the preview of the form renders the text as typed, not the
