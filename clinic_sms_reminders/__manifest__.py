@@ -46,6 +46,7 @@
         "report/clinic_sms_report_views.xml",
         "views/clinic_sms_waitlist_views.xml",
         "views/clinic_sms_insight_menus.xml",
+        "views/clinic_sms_topup_menus.xml",
         "data/clinic_sms_waitlist_data.xml",
         "security/clinic_sms_conversation_security.xml",
         "views/clinic_sms_conversation_views.xml",
@@ -54,7 +55,10 @@
     ],
     "demo": ["demo/clinic_sms_demo.xml"],
     "assets": {
-        "web.assets_backend": ["clinic_sms_reminders/static/src/conversation/*"],
+        "web.assets_backend": [
+            "clinic_sms_reminders/static/src/conversation/*",
+            "clinic_sms_reminders/static/src/fields/*",
+        ],
         "web.assets_tests": ["clinic_sms_reminders/static/src/js/tours/*.js"],
     },
     "images": [

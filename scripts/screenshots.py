@@ -36,7 +36,7 @@ import websocket
 ROOT = Path(__file__).resolve().parents[1]
 ADDON = "clinic_sms_reminders"
 OUTPUT = ROOT / ADDON / "static" / "description"
-DB = "shots_demo"
+DB = os.environ.get("CLINIC_SHOTS_DB", "shots_demo")  # e.g. one per engineer
 HOST = "127.0.0.1"
 WIDTH, HEIGHT = 1440, 900
 

@@ -1,7 +1,9 @@
 from datetime import timedelta
 
+import pytz
+
 from odoo import api, fields, models
-from odoo.exceptions import ValidationError
+from odoo.exceptions import UserError, ValidationError
 
 
 class ClinicSmsSchedule(models.Model):
@@ -53,13 +55,48 @@ class ClinicSmsSchedule(models.Model):
     )
     preview = fields.Text(compute="_compute_preview")
 
-    @api.depends("partner_id", "category_ids", "date_time")
+    def _who(self):
+        return self.partner_id.name or ", ".join(self.category_ids.mapped("name"))
+
+    def _local_date_time(self, value):
+        """``value`` (naive UTC) in the clinic's time zone, naive."""
+        try:
+            zone = pytz.timezone(self.company_id.clinic_sms_tz or "UTC")
+        except pytz.UnknownTimeZoneError:
+            zone = pytz.utc
+        return pytz.utc.localize(value).astimezone(zone).replace(tzinfo=None)
+
+    def _format_local(self, value):
+        """``value`` (naive UTC) at the clinic's wall time, written as the
+        user's language writes a date and a time (without seconds)."""
+        if not value:
+            return ""
+        lang = self.env["res.lang"]._get_data(code=self.env.lang or "en_US")
+        date_format = lang.date_format or "%m/%d/%Y"
+        time_format = (lang.time_format or "%H:%M:%S").replace(":%S", "")
+        return self._local_date_time(value).strftime(f"{date_format} {time_format}")
+
+    @api.depends("partner_id", "category_ids", "date_time", "company_id.clinic_sms_tz")
     def _compute_name(self):
+        # stored and searched: the clinic's wall time, the same in every language
         for schedule in self:
-            who = schedule.partner_id.name or ", ".join(
-                schedule.category_ids.mapped("name")
+            when = (
+                schedule._local_date_time(schedule.date_time).strftime("%Y-%m-%d %H:%M")
+                if schedule.date_time
+                else ""
             )
-            schedule.name = f"{who} - {schedule.date_time or ''}"
+            schedule.name = f"{schedule._who()} - {when}"
+
+    @api.depends("partner_id", "category_ids", "date_time", "company_id.clinic_sms_tz")
+    @api.depends_context("lang")
+    def _compute_display_name(self):
+        """Who, and when at the clinic's wall time in the reader's format
+        ("Jeanne Martin - 20/03/2026 10:00"), never the stored UTC value."""
+        for schedule in self:
+            when = schedule._format_local(schedule.date_time)
+            schedule.display_name = " - ".join(
+                part for part in (schedule._who(), when) if part
+            ) or self.env._("New scheduled reminder")
 
     @api.constrains(
         "partner_id", "category_ids", "template_id", "custom_text", "days_prior"
@@ -159,10 +196,39 @@ class ClinicSmsSchedule(models.Model):
             self.write({"next_send_at": following, "occurrence": self.occurrence + 1})
 
     def action_stop(self):
+        """Stop sending (R-5.6): what is queued is cancelled; Resume puts the
+        schedule back while its next time is still ahead."""
         self.write({"state": "stopped"})
+        # _set_state cancels them whatever the user's rights on the history
         self.message_ids.filtered(lambda m: m.state == "queued")._set_state(
             "cancelled", "stopped"
         )
+        return True
+
+    def action_resume(self):
+        """The way back from Stop: a stopped schedule is pending again when
+        its next sending time is still ahead; otherwise the user is told to
+        set a later date and time first."""
+        return self._resume(fields.Datetime.now())
+
+    def _resume(self, now):
+        for schedule in self.filtered(lambda s: s.state == "stopped"):
+            next_at = (
+                schedule.next_send_at
+                if schedule.occurrence
+                else schedule._first_send_at()
+            )
+            if next_at <= now:
+                raise UserError(
+                    self.env._(
+                        "The reminder of %(name)s was due on %(when)s, which has "
+                        "passed: set a later date and time (or fewer days prior), "
+                        "then resume it.",
+                        name=schedule._who(),
+                        when=schedule._format_local(next_at),
+                    )
+                )
+            schedule.write({"state": "pending", "next_send_at": next_at})
         return True
 
     @api.model

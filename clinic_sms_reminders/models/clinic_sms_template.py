@@ -90,7 +90,7 @@ class ClinicSmsTemplate(models.Model):
         "_selection_placeholders",
         string="Elements",
         store=False,
-        help="Pick an element to append it to the text.",
+        help="Pick an element to insert it at the cursor of the text.",
     )
     worst_length = fields.Integer(
         compute="_compute_counter",
@@ -243,8 +243,13 @@ class ClinicSmsTemplate(models.Model):
                 template.preview_body = False
                 continue
             try:
+                # the text being edited (an onchange's), in the patient's
+                # language: not the saved translation of that language
                 template.preview_body = template._render(
-                    event.clinic_patient_id, event, event._clinic_company()
+                    event.clinic_patient_id,
+                    event,
+                    event._clinic_company(),
+                    body=template.body,
                 )
             except placeholders.PlaceholderError as error:
                 template.preview_body = str(error)
@@ -294,26 +299,28 @@ class ClinicSmsTemplate(models.Model):
         """Message units (SMS parts) ``text`` costs for ``company``."""
         return segments.count(text or "", smart=company.clinic_sms_smart_encoding).parts
 
-    def _render(self, partner, event, company, marketing=None):
+    def _render(self, partner, event, company, marketing=None, body=None):
         """Text for ``partner`` in their language; marketing texts (by default:
-        templates of a marketing kind) end with the opt-out mention (R-3.6)."""
+        templates of a marketing kind) end with the opt-out mention (R-3.6).
+        ``body`` renders that text instead of the template's translation in
+        the patient's language (the preview of a text being edited)."""
         self.ensure_one()
         if marketing is None:
             marketing = self.kind in MARKETING_KINDS
         template = self.with_context(lang=self._patient_lang(partner, company))
         mention = template._opt_out_mention(company) if marketing else ""
-        return template._fit(partner, event, company, mention).text
+        return template._fit(partner, event, company, mention, body=body).text
 
-    def _fit(self, partner, event, company, mention=""):
+    def _fit(self, partner, event, company, mention="", body=None):
         """:class:`placeholders.Fitted` rendering of this template (in the
         context language) for ``partner`` and ``event``, within the clinic's
         part limit (R-3.3); ``mention`` is the opt-out mention of marketing
-        texts, appended after a space."""
+        texts, appended after a space; ``body`` replaces the template's text."""
         self.ensure_one()
         definitions = self._placeholder_definitions()
         values = self._placeholder_values(partner, event, company)
         return placeholders.render_to_fit(
-            self.body or "",
+            (self.body if body is None else body) or "",
             values,
             definitions,
             allowed=tuple(definitions),

@@ -203,7 +203,7 @@ class ClinicSmsWallet(models.Model):
             raise UserError(self.env._("Enter a positive number of units to add."))
         self.sudo()._add_units(units)
         self.sudo().low_balance_alerted = False
-        return (
+        move = (
             self.env["clinic.sms.wallet.move"]
             .sudo()
             .create(
@@ -215,6 +215,27 @@ class ClinicSmsWallet(models.Model):
                     "user_id": self.env.uid,
                 }
             )
+        )
+        self._log_top_up(units, note)
+        return move
+
+    def _log_top_up(self, units, note=False):
+        """A note on the wallet's chatter for a top-up, in the clinic's
+        language: "250 units added by Claire Dubois (Invoice 42)"."""
+        self.ensure_one()
+        lang = self.company_id.partner_id.lang or self.env.lang or "en_US"
+        clinic = self.with_context(lang=lang)
+        body = clinic.env._(
+            "%(units)s units added by %(user)s",
+            units=units,
+            user=self.env.user.name,
+        )
+        if note:
+            body = f"{body} ({note})"
+        self.message_post(
+            body=body,
+            subtype_xmlid="mail.mt_note",
+            author_id=self.env.user.partner_id.id,
         )
 
     def action_replenish(self):

@@ -1,6 +1,9 @@
 from datetime import datetime, timedelta
 
-from odoo.exceptions import ValidationError
+from lxml import etree
+
+from odoo import fields
+from odoo.exceptions import UserError, ValidationError
 
 from .common import ClinicSmsCase, paris
 
@@ -225,6 +228,89 @@ class TestScheduledReminders(ClinicSmsCase):
         schedule.action_stop()
         self.assertEqual(schedule.state, "stopped")
         self.assertEqual(set(schedule.message_ids.mapped("state")), {"cancelled"})
+
+    def _receptionist_schedule(self, date_time, **values):
+        Schedule = self.env["clinic.sms.schedule"].with_user(self.receptionist)
+        return Schedule.with_company(self.company).create(
+            {
+                "company_id": self.company.id,
+                "partner_id": self.patient.id,
+                "custom_text": "Your prescription is ready.",
+                "date_time": date_time,
+            }
+            | values
+        )
+
+    def test_display_name_local_date(self):
+        """R-5.6: a scheduled reminder is named after its client and its time
+        at the clinic (Europe/Paris), written as the reader's language writes
+        dates, never the stored UTC value."""
+        self.env["res.lang"]._activate_lang("fr_FR")
+        # 09:00 UTC is 10:00 in Paris in March (CET)
+        schedule = self._receptionist_schedule("2026-03-20 09:00:00")
+        self.assertEqual(
+            schedule.with_context(lang="fr_FR").display_name,
+            "Jane Doe - 20/03/2026 10:00",
+        )
+        self.assertEqual(
+            schedule.with_context(lang="en_US").display_name,
+            "Jane Doe - 03/20/2026 10:00",
+        )
+        self.assertEqual(schedule.name, "Jane Doe - 2026-03-20 10:00")
+        # summer time: 07:30 UTC is 09:30 in Paris
+        schedule.date_time = "2026-07-01 07:30:00"
+        self.assertEqual(
+            schedule.with_context(lang="fr_FR").display_name,
+            "Jane Doe - 01/07/2026 09:30",
+        )
+
+    def test_stop_confirmed_and_resumed_by_receptionist(self):
+        """R-5.6: the Stop button shows on saved pending reminders only and
+        asks for a confirmation; a receptionist stops a reminder and resumes it
+        while its time is ahead; a reminder whose time has passed is not
+        resumed and the reason is told."""
+        arch = etree.fromstring(
+            self.env["clinic.sms.schedule"]
+            .with_user(self.receptionist)
+            .get_views([(False, "form")])["views"]["form"]["arch"]
+        )
+        [stop] = arch.xpath("//header/button[@name='action_stop']")
+        self.assertIn("not id", stop.get("invisible"))
+        self.assertTrue(stop.get("confirm"))
+        [resume] = arch.xpath("//header/button[@name='action_resume']")
+        self.assertIn("state != 'stopped'", resume.get("invisible"))
+
+        ahead = fields.Datetime.now().replace(microsecond=0) + timedelta(days=30)
+        schedule = self._receptionist_schedule(ahead, days_prior=2)
+        schedule.action_stop()
+        self.assertEqual(schedule.state, "stopped")
+        schedule.action_resume()
+        self.assertEqual(schedule.state, "pending")
+        self.assertEqual(schedule.next_send_at, ahead - timedelta(days=2))
+
+        # stopped, then the date moves while it is stopped: resumed at the new time
+        schedule.action_stop()
+        schedule.date_time = ahead + timedelta(days=7)
+        schedule._resume(now=ahead)
+        self.assertEqual(schedule.next_send_at, ahead + timedelta(days=5))
+
+        past = self._receptionist_schedule("2026-03-20 09:00:00")
+        past.action_stop()
+        self.env["res.lang"]._activate_lang("fr_FR")
+        with self.assertRaises(UserError) as error:
+            past.with_context(lang="fr_FR")._resume(now=datetime(2026, 3, 21, 9, 0))
+        self.assertIn("20/03/2026 10:00", error.exception.args[0])
+        self.assertEqual(past.state, "stopped")
+
+    def test_stop_cancels_queued_as_receptionist(self):
+        """R-5.6: a receptionist (no write access to the history) stops a
+        reminder: its queued messages are cancelled."""
+        schedule = self._receptionist_schedule("2026-03-20 09:00:00")
+        self.env["clinic.sms.schedule"]._cron_run_schedules(datetime(2026, 3, 20, 9, 0))
+        self.assertEqual(schedule.message_ids.state, "queued")
+        schedule.action_stop()
+        self.assertEqual(schedule.state, "stopped")
+        self.assertEqual(schedule.message_ids.state, "cancelled")
 
     def test_validation(self):
         """R-5.6: a client or a group, and a template or a text, are required."""

@@ -1,7 +1,12 @@
+import re
+from pathlib import Path
+
 from odoo.exceptions import ValidationError
 from odoo.tests import Form
 
 from .common import ClinicSmsCase
+
+TOURS = Path(__file__).resolve().parent.parent / "static" / "src" / "js" / "tours"
 
 
 class TestTemplate(ClinicSmsCase):
@@ -32,15 +37,19 @@ class TestTemplate(ClinicSmsCase):
             self.template.body = "Broken {time"
 
     def test_elements_inserted_from_editor(self):
-        """R-3.1: placeholders are inserted from the Elements list."""
-        with Form(self.env["clinic.sms.template"]) as form:
-            form.name = "From the editor"
-            form.body = "Hello"
-            form.insert_placeholder = "patient_name"
-            self.assertEqual(form.body, "Hello {patient_name}")
-            self.assertFalse(form.insert_placeholder)
-            form.insert_placeholder = "time"
-            self.assertEqual(form.body, "Hello {patient_name} {time}")
+        """R-3.1: a client without a cursor (an API, a form without the body
+        widget) that sets an element gets it appended; the form's body widget
+        inserts it at the cursor (test_tours.py::test_template_preview_tour)."""
+        template = self.env["clinic.sms.template"].new(
+            {"name": "From the editor", "body": "Hello"}
+        )
+        template.insert_placeholder = "patient_name"
+        template._onchange_insert_placeholder()
+        self.assertEqual(template.body, "Hello {patient_name}")
+        self.assertFalse(template.insert_placeholder)
+        template.insert_placeholder = "time"
+        template._onchange_insert_placeholder()
+        self.assertEqual(template.body, "Hello {patient_name} {time}")
 
     def test_values_truncated_to_limits(self):
         """R-3.2: each placeholder is truncated to its maximum length."""
@@ -113,3 +122,64 @@ class TestTemplate(ClinicSmsCase):
         with self.assertRaises(ValidationError):
             self._template("x" * 150, kind="mass")
         self._template("x" * 150)
+
+    def test_counter_values_of_the_tour(self):
+        """R-3.4: the numbers the template tour reads while typing
+        (TOUR_TEXTS in static/src/js/tours/clinic_sms_tours.js, read here so
+        they cannot drift) are the server's own counter and warning for the
+        same texts: the body widget displays ``_compute_counter``'s figures,
+        it does not count on its own."""
+        self.company.clinic_sms_max_parts = 1
+        self.company.clinic_sms_smart_encoding = True
+        tour = (TOURS / "clinic_sms_tours.js").read_text()
+        block = tour[tour.index("const TOUR_TEXTS") :]
+        block = block[: block.index("};")]
+        seen = re.findall(
+            r'text: "([^"]*)",\s*left: (\d+),\s*parts: (\d+),\s*encoding: "([^"]*)"',
+            block,
+        )
+        self.assertEqual(len(seen), 3, "short, unicode and element texts")
+        labels = dict(
+            self.env["clinic.sms.template"]._fields["worst_encoding"].selection
+        )
+        # the tour opens the template at "Hello": 155 characters left
+        seen.append(("Hello", "155", "1", labels["gsm7"]))
+        for body, left, parts, encoding in seen:
+            with self.subTest(body=body):
+                # the form's onchange evaluates a new record of the typed text
+                template = self.env["clinic.sms.template"].new(
+                    {"name": "Typed", "kind": "reminder", "body": body}
+                )
+                self.assertEqual(
+                    (
+                        template.worst_chars_left,
+                        template.worst_parts,
+                        labels[template.worst_encoding],
+                    ),
+                    (int(left), int(parts), encoding),
+                )
+                # the warning of the form shows exactly when the save refuses
+                if template.worst_parts > template.max_parts:
+                    with self.assertRaises(ValidationError):
+                        self._template(body)
+                else:
+                    self.assertEqual(self._template(body).worst_chars_left, int(left))
+        # one text of the tour is over the clinic's single part: the warning shows
+        self.assertIn("2", [parts for _body, _left, parts, _enc in seen])
+
+    def test_preview_renders_the_text_being_edited(self):
+        """R-3.4: the preview of the form renders the text as typed, not the
+        saved translation of the patient's language."""
+        self.env["res.lang"]._activate_lang("fr_FR")
+        self.patient.lang = "fr_FR"
+        template = self._template("Bonjour {patient_first_name}")
+        event = self._appointment()
+        edited = template.with_context(lang="en_US")
+        edited.body = "Hello {patient_first_name}"
+        template.with_context(lang="fr_FR").body = "Bonjour {patient_first_name}"
+        form_record = edited.new(
+            {"body": "Hi {patient_first_name}, see you", "preview_event_id": event.id},
+            origin=edited,
+        )
+        first = self.patient.name.split(" ")[0]
+        self.assertEqual(form_record.preview_body, f"Hi {first}, see you")

@@ -1,5 +1,7 @@
 from datetime import timedelta
 
+from lxml import etree
+
 from odoo import fields
 from odoo.tests import HttpCase, new_test_user, tagged
 
@@ -105,10 +107,54 @@ class TestTours(HttpCase):
         )
 
     def test_replenish_tour(self):
-        """R-6.2 R-8.1: a manager replenishes the wallet from the dashboard and
-        sees the balance go up."""
+        """R-6.2 R-8.1: a manager replenishes the wallet from the dashboard,
+        sees the balance go up and the top-up in Reports > Top-ups, and the
+        wallet's chatter says who added the units."""
         wallet = self.wallet
+        # the chatter note is written in the clinic's language
+        self.company.partner_id.lang = "en_US"
         self.start_tour("/odoo", "clinic_sms_replenish_tour", login="admin")
         wallet.invalidate_recordset()
         self.assertEqual(wallet.balance, 350)
         self.assertEqual(wallet.move_ids.sorted("id")[-1:].units, 250)
+        admin = self.env.ref("base.user_admin")
+        self.assertIn(
+            f"250 units added by {admin.name}",
+            wallet.message_ids.sorted("id")[-1:].body,
+        )
+
+    def _arch(self, model, user, view_type="form"):
+        views = self.env[model].with_user(user).get_views([(False, view_type)])
+        return etree.fromstring(views["views"][view_type]["arch"])
+
+    def test_settings_and_wizard_fields_are_labelled(self):
+        """R-8.1: the birthday settings and the Send SMS recipients are fields a
+        person and a screen reader can name: each has a label bound to it."""
+        settings = self._arch("res.config.settings", self.env.ref("base.user_admin"))
+        for name, string in (
+            ("clinic_sms_birthday_template_id", "Template"),
+            ("clinic_sms_birthday_hour", "Send at"),
+        ):
+            with self.subTest(field=name):
+                [label] = settings.xpath(f"//label[@for='{name}']")
+                self.assertEqual(label.get("string"), string)
+        wizard = self._arch("clinic.sms.send.wizard", self.receptionist)
+        # a field in a <group> gets its label from its string
+        [recipients] = wizard.xpath("//group/field[@name='partner_ids']")
+        self.assertEqual(recipients.get("string"), "Recipients")
+        template = self._arch("clinic.sms.template", self.manager)
+        self.assertTrue(template.xpath("//label[@for='body']"))
+
+    def test_schedule_stop_resume_tour(self):
+        """R-5.6: a receptionist schedules a reminder (no Stop before it is
+        saved), sees it named with its local date, stops it after a
+        confirmation and resumes it."""
+        self.start_tour(
+            "/odoo", "clinic_sms_schedule_stop_resume_tour", login="tour_receptionist"
+        )
+        schedule = self.env["clinic.sms.schedule"].search(
+            [("custom_text", "=", "Your glasses are ready.")]
+        )
+        self.assertEqual(schedule.partner_id, self.patient)
+        self.assertEqual(schedule.state, "pending")
+        self.assertEqual(schedule.create_uid, self.receptionist)

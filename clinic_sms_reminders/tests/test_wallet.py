@@ -2,7 +2,8 @@ from datetime import timedelta
 from unittest.mock import patch
 
 from odoo.exceptions import AccessError, UserError
-from odoo.tests import Form
+from odoo.tests import Form, new_test_user
+from odoo.tools.safe_eval import safe_eval
 
 from .common import ClinicSmsCase, make_user
 
@@ -89,6 +90,68 @@ class TestWallet(ClinicSmsCase):
         self.assertEqual(self.wallet.balance, 350)
         top_up = self.wallet.move_ids.filtered(lambda m: m.note == "Invoice 42")
         self.assertEqual(top_up.move_type, "topup")
+
+    def _manager(self, name="Claire Dubois"):
+        return new_test_user(
+            self.env,
+            login="claire.manager",
+            name=name,
+            groups="base.group_user,clinic_sms_reminders.group_clinic_sms_manager",
+            company_id=self.company.id,
+            company_ids=[(6, 0, self.company.ids)],
+        )
+
+    def _top_up_notes(self):
+        return self.wallet.message_ids.filtered(
+            lambda message: message.subtype_id == self.env.ref("mail.mt_note")
+        )
+
+    def test_top_up_chatter_line(self):
+        """R-6.2: each top-up leaves a note on the wallet's chatter, in the
+        clinic's language, saying how many units and who added them."""
+        manager = self._manager()
+        self.company.partner_id.lang = "en_US"
+        before = self._top_up_notes()
+        action = self.wallet.with_user(manager).action_replenish()
+        wizard = Form(
+            self.env[action["res_model"]]
+            .with_user(manager)
+            .with_context(**action["context"])
+        )
+        wizard.units = 250
+        wizard.note = "Invoice 42"
+        wizard.save().action_replenish()
+        note = self._top_up_notes() - before
+        self.assertEqual(len(note), 1)
+        self.assertEqual(note.author_id, manager.partner_id)
+        self.assertIn("250 units added by Claire Dubois (Invoice 42)", note.body)
+        # a French clinic reads it in French, whoever adds the units
+        self.env["res.lang"]._activate_lang("fr_FR")
+        self.company.partner_id.lang = "fr_FR"
+        self.wallet.with_user(manager).with_context(lang="en_US")._top_up(40)
+        note = self._top_up_notes() - before - note
+        self.assertIn("40 unités ajoutées par Claire Dubois", note.body)
+
+    def test_top_ups_menu_lists_credits_only(self):
+        """R-6.2: Reports > Top-ups lists the units bought, not the debits or
+        refunds of messages, for SMS users of the clinic."""
+        self._due_messages(2)
+        self._dispatch(self.start - timedelta(hours=1))
+        self.wallet._top_up(30, "Order 7")
+        self.assertIn("debit", self.wallet.move_ids.mapped("move_type"))
+        menu = self.env.ref("clinic_sms_reminders.menu_clinic_sms_wallet_topups")
+        receptionist = self.receptionist
+        visible = self.env["ir.ui.menu"].with_user(receptionist)._visible_menu_ids()
+        self.assertIn(menu.id, visible)
+        action = menu.action.sudo()
+        moves = (
+            self.env[action.res_model]
+            .with_user(receptionist)
+            .search(safe_eval(action.domain or "[]"))
+        )
+        self.assertEqual(set(moves.mapped("move_type")), {"topup"})
+        self.assertEqual(moves.filtered(lambda move: move.note == "Order 7").units, 30)
+        self.assertEqual(moves.company_id, self.company)
 
     def test_every_company_has_a_wallet(self):
         """R-6.1: each clinic has its wallet, created with the company."""

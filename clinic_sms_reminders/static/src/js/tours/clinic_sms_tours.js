@@ -114,7 +114,57 @@ registry.category("web_tour.tours").add("clinic_sms_book_appointment_tour", {
     ],
 });
 
-// R-3.4: elements, the characters-left counter and the preview of a template.
+/**
+ * Texts the template tour types and the counter it must read for each, as
+ * the server counts them: tests/test_template.py::test_counter_values_of_the_tour
+ * asserts the same numbers from clinic.sms.template._compute_counter.
+ */
+const TOUR_TEXTS = {
+    short: { text: "Hello , see you soon", left: 140, parts: 1, encoding: "GSM-7" },
+    unicode: {
+        text: "Bonne fête ! Bonne fête ! Bonne fête ! Bonne fête ! Bonne fête ! Bonne fête !",
+        left: 57,
+        parts: 2,
+        encoding: "Unicode (UCS-2)",
+    },
+    element: {
+        text: "Hello {patient_first_name}, see you soon",
+        left: 30,
+        parts: 1,
+        encoding: "Unicode (UCS-2)",
+    },
+};
+
+const BODY = ".o_form_view .o_field_widget[name='body'] textarea";
+
+/** Fails unless the text still has the focus: the counter followed the typing, not a blur. */
+function stillTyping() {
+    const textarea = document.querySelector(BODY);
+    if (document.activeElement !== textarea) {
+        throw new Error("The text lost the focus: the counter must follow the typing");
+    }
+}
+
+function counterShows({ left, parts, encoding }, content) {
+    return [
+        {
+            content: `${content}: ${left} characters left`,
+            trigger: `.o_form_view .o_field_widget[name='worst_chars_left']:text(${left})`,
+            run: stillTyping,
+        },
+        {
+            content: `${content}: ${parts} part(s)`,
+            trigger: `.o_form_view .o_field_widget[name='worst_parts']:text(${parts})`,
+        },
+        {
+            content: `${content}: ${encoding}`,
+            trigger: `.o_form_view .o_field_widget[name='worst_encoding']:contains(${encoding})`,
+        },
+    ];
+}
+
+// R-3.4: the counter follows the typing, elements go in at the cursor and the
+// preview renders the text being edited.
 registry.category("web_tour.tours").add("clinic_sms_template_preview_tour", {
     url: "/odoo",
     steps: () => [
@@ -130,28 +180,66 @@ registry.category("web_tour.tours").add("clinic_sms_template_preview_tour", {
             trigger: ".o_form_view .o_field_widget[name='worst_chars_left']:contains(155)",
         },
         {
-            content: "Open the elements",
-            trigger: ".o_form_view .o_field_widget[name='insert_placeholder'] .o_select_menu_toggler",
-            run: "click",
+            content: "Type a short text (the text keeps the focus)",
+            trigger: BODY,
+            run: `edit ${TOUR_TEXTS.short.text}`,
+        },
+        ...counterShows(TOUR_TEXTS.short, "While typing a short text"),
+        {
+            content: "No warning for a text that fits",
+            trigger: ".o_form_view:not(:has(.o_clinic_sms_too_long))",
         },
         {
-            content: "Insert the patient name",
-            trigger: ".o_select_menu_menu .o_select_menu_item:contains(Patient name)",
-            run: "click",
+            content: "Type a text in Unicode that needs two parts",
+            trigger: BODY,
+            run: `edit ${TOUR_TEXTS.unicode.text}`,
+        },
+        ...counterShows(TOUR_TEXTS.unicode, "While typing a long Unicode text"),
+        {
+            content: "The warning says it is too long, while typing",
+            trigger: ".o_form_view .o_clinic_sms_too_long",
+            run: stillTyping,
         },
         {
-            content: "The element is appended to the text",
-            trigger: ".o_form_view .o_field_widget[name='body'] textarea:value(Hello {patient_name})",
+            content: "Type the short text again",
+            trigger: BODY,
+            run: `edit ${TOUR_TEXTS.short.text}`,
+        },
+        ...counterShows(TOUR_TEXTS.short, "Back to the short text"),
+        {
+            content: "The warning is gone",
+            trigger: ".o_form_view:not(:has(.o_clinic_sms_too_long))",
         },
         {
-            content: "The counter goes down",
-            trigger: ".o_form_view .o_field_widget[name='worst_chars_left']:not(:contains(155))",
+            content: "Put the cursor after 'Hello '",
+            trigger: BODY,
+            run() {
+                this.anchor.focus();
+                this.anchor.setSelectionRange(6, 6);
+            },
+        },
+        {
+            content: "Insert the patient's first name",
+            trigger: ".o_form_view select.o_clinic_sms_elements",
+            run: "select patient_first_name",
+        },
+        {
+            content: "The element is inserted at the cursor, not appended",
+            trigger: `${BODY}:value(${TOUR_TEXTS.element.text})`,
+        },
+        {
+            content: "The counter counts the element at its longest",
+            trigger: `.o_form_view .o_field_widget[name='worst_chars_left']:text(${TOUR_TEXTS.element.left})`,
+        },
+        {
+            content: "The counter says which encoding",
+            trigger: `.o_form_view .o_field_widget[name='worst_encoding']:contains(${TOUR_TEXTS.element.encoding})`,
         },
         ...pickMany2one("preview_event_id", "Tour preview visit", ".o_form_view"),
         {
-            content: "The preview shows the patient's name",
+            content: "The preview shows the text being edited, for the patient",
             trigger:
-                ".o_form_view .o_field_widget[name='preview_body']:contains(Hello Tour Patient)",
+                ".o_form_view .o_field_widget[name='preview_body']:contains(Hello Tour, see you soon)",
         },
         {
             content: "Leave the template unchanged",
@@ -161,6 +249,10 @@ registry.category("web_tour.tours").add("clinic_sms_template_preview_tour", {
         {
             content: "Back to the saved text",
             trigger: ".o_form_view .o_field_widget[name='worst_chars_left']:contains(155)",
+        },
+        {
+            content: "The saved text is shown again",
+            trigger: `${BODY}:value(Hello):not(:value(see you))`,
         },
     ],
 });
@@ -227,6 +319,86 @@ registry.category("web_tour.tours").add("clinic_sms_replenish_tour", {
         {
             content: "The balance went up",
             trigger: "body:not(:has(.modal)) .o_field_widget.o_clinic_sms_balance:contains(350)",
+        },
+        ...openMenu("menu_clinic_sms_wallet_topups", "Open the top-ups", "menu_clinic_sms_reports"),
+        {
+            content: "The top-up is listed with its units",
+            trigger: ".o_list_view .o_data_row td[name='units']:text(250)",
+        },
+        {
+            content: "Only top-ups are listed: no debit of messages",
+            trigger: ".o_list_view:not(:has(.o_data_row td[name='units']:contains(-)))",
+        },
+    ],
+});
+
+/** The date of appointmentStart() as en_US writes it in a display name. */
+function appointmentDate() {
+    return appointmentStart().split(" ")[0];
+}
+
+// R-5.6: a receptionist schedules a reminder, stops it after a confirmation
+// and resumes it.
+registry.category("web_tour.tours").add("clinic_sms_schedule_stop_resume_tour", {
+    url: "/odoo",
+    steps: () => [
+        ...openSmsApp(),
+        ...openMenu("menu_clinic_sms_schedules", "Open the scheduled reminders", "menu_clinic_sms_campaigns"),
+        {
+            content: "Schedule a reminder",
+            trigger: ".o_list_view .o_list_button_add",
+            run: "click",
+        },
+        {
+            content: "No Stop on a reminder that is not saved",
+            trigger: ".o_form_view .o_form_statusbar:not(:has(button[name='action_stop']))",
+        },
+        ...pickMany2one("partner_id", "Tour Patient", ".o_form_view"),
+        {
+            content: "Write the text",
+            trigger: ".o_form_view .o_field_widget[name='custom_text'] input",
+            run: "edit Your glasses are ready.",
+        },
+        {
+            content: "Set the date and time",
+            trigger: ".o_form_view .o_field_widget[name='date_time'] input",
+            run: `edit ${appointmentStart()}`,
+        },
+        {
+            content: "Save the reminder",
+            trigger: ".o_form_view .o_form_button_save",
+            run: "click",
+        },
+        {
+            content: "Named after the client and the local date",
+            trigger: `.o_form_view .oe_title:contains(Tour Patient - ${appointmentDate()})`,
+        },
+        {
+            content: "Stop it",
+            trigger: ".o_form_view .o_form_statusbar button[name='action_stop']",
+            run: "click",
+        },
+        {
+            content: "Stopping asks for a confirmation",
+            trigger: ".modal .modal-body:contains(Stop this scheduled reminder?)",
+        },
+        {
+            content: "Confirm",
+            trigger: ".modal .modal-footer .btn-primary",
+            run: "click",
+        },
+        {
+            content: "Stopped: the way back is offered",
+            trigger: "body:not(:has(.modal)) .o_form_view .o_form_statusbar button[name='action_resume']",
+        },
+        {
+            content: "Resume it",
+            trigger: ".o_form_view .o_form_statusbar button[name='action_resume']",
+            run: "click",
+        },
+        {
+            content: "Pending again: Stop is back",
+            trigger: ".o_form_view .o_form_statusbar button[name='action_stop']",
         },
     ],
 });
