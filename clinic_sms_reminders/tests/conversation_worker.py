@@ -14,12 +14,11 @@ Each mode prints one JSON line on stdout: the result.
 """
 
 import json
-import os
 import sys
 import time
 from functools import partial
 
-from waitlist_worker import emit, environment, open_registry, wait_for_file
+from worker_bootstrap import emit, environment, open_registry, ready_then_wait
 
 
 def setup(cfg):
@@ -60,9 +59,7 @@ def reply(cfg):
         env = environment(cr)
         provider = env["clinic.sms.provider"].browse(cfg["provider"])
         cr.execute("SELECT 1")  # the transaction's snapshot starts here
-        with open(cfg["ready"], "w", encoding="utf-8") as ready:
-            ready.write(str(os.getpid()))
-        wait_for_file(cfg["barrier"], 30)
+        ready_then_wait(cfg)
 
         def attempt():
             tries.append(time.time())

@@ -16,52 +16,13 @@ Each mode prints one JSON line on stdout: the result.
 """
 
 import json
-import os
 import sys
-import threading
 import time
 from datetime import datetime, timedelta
 from functools import partial
 from zoneinfo import ZoneInfo
 
-
-def open_registry(cfg):
-    from odoo.tools import config
-
-    config.parse_config(
-        [
-            "-d",
-            cfg["db"],
-            f"--addons-path={cfg['addons_path']}",
-            "--log-level=warn",
-            "--max-cron-threads=0",
-            "--no-http",
-        ],
-        setup_logging=True,
-    )
-    from odoo.modules.registry import Registry
-
-    threading.current_thread().dbname = cfg["db"]
-    return Registry(cfg["db"])
-
-
-def environment(cr):
-    from odoo import SUPERUSER_ID, api
-
-    return api.Environment(cr, SUPERUSER_ID, {"tracking_disable": True})
-
-
-def emit(result):
-    sys.stdout.write(json.dumps(result) + "\n")
-    sys.stdout.flush()
-
-
-def wait_for_file(path, timeout):
-    deadline = time.time() + timeout
-    while not os.path.exists(path):
-        if time.time() > deadline:
-            raise TimeoutError(f"{path} did not appear within {timeout} s")
-        time.sleep(0.005)
+from worker_bootstrap import emit, environment, open_registry, ready_then_wait
 
 
 def setup(cfg):
@@ -149,9 +110,7 @@ def accept(cfg):
         env = environment(cr)
         offer = env["clinic.sms.waitlist.offer"].browse(cfg["offer"])
         state_before = offer.state  # the transaction's snapshot starts here
-        with open(cfg["ready"], "w", encoding="utf-8") as ready:
-            ready.write(str(os.getpid()))
-        wait_for_file(cfg["barrier"], 30)
+        ready_then_wait(cfg)
 
         def attempt():
             tries.append(time.time())
