@@ -7,6 +7,7 @@ import json
 import os
 import subprocess
 import sys
+import tempfile
 import time
 import uuid
 from pathlib import Path
@@ -155,16 +156,26 @@ def wait_for_files(paths, processes, timeout):
         time.sleep(0.02)
 
 
-def release_together(workers, readies, barrier, timeout):
-    """Wait until every worker wrote its ready file (its transaction is open,
-    with its snapshot), create the barrier file that releases them all, and
-    return their results; a worker still running at the end is killed."""
-    try:
-        wait_for_files(readies, workers, timeout)
-        Path(barrier).touch()
-        return [worker_result(worker, timeout) for worker in workers]
-    finally:
-        for worker in workers:
-            if worker.poll() is None:
-                worker.kill()
-                worker.wait()
+def race(script, mode, configs, timeout):
+    """One worker ``script MODE`` per config, each told (``ready``, ``barrier``
+    files) to open its transaction, say it is ready and wait at a common
+    barrier; once all are ready the barrier is raised and their results are
+    returned in order. A worker still running at the end is killed."""
+    with tempfile.TemporaryDirectory(prefix="clinic_race_") as folder:
+        barrier = os.path.join(folder, "go")
+        readies = [os.path.join(folder, f"ready{i}") for i in range(len(configs))]
+        workers = []
+        try:
+            for cfg, ready in zip(configs, readies, strict=True):
+                workers.append(
+                    start_worker(script, mode, dict(cfg, ready=ready, barrier=barrier))
+                )
+            wait_for_files(readies, workers, timeout)
+            # all transactions are open, with their snapshots: release them
+            Path(barrier).touch()
+            return [worker_result(worker, timeout) for worker in workers]
+        finally:
+            for worker in workers:
+                if worker.poll() is None:
+                    worker.kill()
+                    worker.wait()

@@ -6,8 +6,6 @@ retried like any serialization failure of an HTTP request).
 Plain pytest test, like test_waitlist_concurrency.py: the processes commit for
 real on a copy of the test database, dropped at the end."""
 
-import os
-import tempfile
 from pathlib import Path
 
 import psycopg2
@@ -18,7 +16,7 @@ from .odoo_processes import (
     copy_database,
     database_name,
     drop_database,
-    release_together,
+    race,
     source_database,
     start_worker,
     worker_result,
@@ -45,27 +43,21 @@ def test_two_processes_receive_replies_of_one_patient(database):
     cfg = {"db": database, "addons_path": addons_path()}
     setup = worker_result(start_worker(WORKER, "setup", cfg), TIMEOUT)
     texts = ["Je serai en retard de 10 minutes", "Et je viens avec ma fille"]
-    with tempfile.TemporaryDirectory(prefix="conversation_") as folder:
-        barrier = os.path.join(folder, "go")
-        readies = [os.path.join(folder, f"ready{i}") for i in range(2)]
-        workers = [
-            start_worker(
-                WORKER,
-                "reply",
-                dict(
-                    cfg,
-                    provider=setup["provider"],
-                    number=setup["number"],
-                    text=text,
-                    id=f"tilleuls-{index}",
-                    ready=ready,
-                    barrier=barrier,
-                ),
+    results = race(
+        WORKER,
+        "reply",
+        [
+            dict(
+                cfg,
+                provider=setup["provider"],
+                number=setup["number"],
+                text=text,
+                id=f"tilleuls-{index}",
             )
-            for index, (text, ready) in enumerate(zip(texts, readies, strict=True))
-        ]
-        # both transactions are open, with their snapshots: release them
-        results = release_together(workers, readies, barrier, TIMEOUT)
+            for index, text in enumerate(texts)
+        ],
+        TIMEOUT,
+    )
 
     assert results[0]["conversation"] == results[1]["conversation"], results
     # the second one's snapshot predates the first one's commit: its upsert

@@ -7,8 +7,6 @@ commit for real, on a database of their own (a copy of the test database when
 it has the addon, else a fresh install without demo data), dropped at the end.
 """
 
-import os
-import tempfile
 from pathlib import Path
 
 import psycopg2
@@ -20,7 +18,7 @@ from .odoo_processes import (
     database_name,
     drop_database,
     install,
-    release_together,
+    race,
     source_database,
     start_worker,
     worker_result,
@@ -49,19 +47,9 @@ def test_two_processes_accept_the_same_slot(database):
     setup = worker_result(start_worker(WORKER, "setup", cfg), TIMEOUT)
     assert len(setup["offers"]) == 2
 
-    with tempfile.TemporaryDirectory(prefix="waitlist_") as folder:
-        barrier = os.path.join(folder, "go")
-        readies = [os.path.join(folder, f"ready{i}") for i in range(2)]
-        workers = [
-            start_worker(
-                WORKER,
-                "accept",
-                dict(cfg, offer=offer, ready=ready, barrier=barrier),
-            )
-            for offer, ready in zip(setup["offers"], readies, strict=True)
-        ]
-        # both transactions are open, with their snapshots: release them
-        results = release_together(workers, readies, barrier, TIMEOUT)
+    results = race(
+        WORKER, "accept", [dict(cfg, offer=offer) for offer in setup["offers"]], TIMEOUT
+    )
 
     assert [r["before"] for r in results] == ["offered", "offered"]
     winners = [r for r in results if r["booked"]]

@@ -17,12 +17,16 @@ Each mode prints one JSON line on stdout: the result.
 
 import json
 import sys
-import time
 from datetime import datetime, timedelta
-from functools import partial
 from zoneinfo import ZoneInfo
 
-from worker_bootstrap import emit, environment, open_registry, ready_then_wait
+from worker_bootstrap import (
+    emit,
+    environment,
+    open_registry,
+    retried_at_barrier,
+    sandbox_clinic,
+)
 
 
 def setup(cfg):
@@ -30,18 +34,13 @@ def setup(cfg):
     with registry.cursor() as cr:
         env = environment(cr)
         fr = env.ref("base.fr")
-        company = env["res.company"].create(
-            {
-                "name": "Clinique du Parc",
-                "country_id": fr.id,
-                "clinic_sms_tz": "Europe/Paris",
-                "clinic_sms_waitlist_offer_count": 2,
-            }
+        company, _provider = sandbox_clinic(
+            env,
+            "Clinique du Parc",
+            "Sandbox du Parc",
+            clinic_sms_tz="Europe/Paris",
+            clinic_sms_waitlist_offer_count=2,
         )
-        provider = env["clinic.sms.provider"].create(
-            {"name": "Sandbox du Parc", "company_id": company.id}
-        )
-        company.clinic_sms_provider_id = provider
         practitioner = env["res.partner"].create({"name": "Dr Hugo Lefèvre"})
         patients = env["res.partner"].create(
             [
@@ -102,22 +101,14 @@ def setup(cfg):
 
 
 def accept(cfg):
-    registry = open_registry(cfg)
-    from odoo.service.model import retrying
-
-    tries = []
-    with registry.cursor() as cr:
-        env = environment(cr)
+    def prepare(env):
         offer = env["clinic.sms.waitlist.offer"].browse(cfg["offer"])
-        state_before = offer.state  # the transaction's snapshot starts here
-        ready_then_wait(cfg)
+        return offer.state  # the transaction's snapshot starts here
 
-        def attempt():
-            tries.append(time.time())
-            return offer._accept().ids
+    def work(env, _state_before):
+        return env["clinic.sms.waitlist.offer"].browse(cfg["offer"])._accept().ids
 
-        booked = retrying(partial(attempt), env)
-    # leaving the block committed the transaction
+    registry, state_before, booked, tries = retried_at_barrier(cfg, prepare, work)
     with registry.cursor() as cr:
         state = environment(cr)["clinic.sms.waitlist.offer"].browse(cfg["offer"]).state
     emit(
@@ -126,7 +117,7 @@ def accept(cfg):
             "before": state_before,
             "booked": booked,
             "state": state,
-            "tries": len(tries),
+            "tries": tries,
         }
     )
 

@@ -58,3 +58,41 @@ def ready_then_wait(cfg, timeout=30):
     with open(cfg["ready"], "w", encoding="utf-8") as ready:
         ready.write(str(os.getpid()))
     wait_for_file(cfg["barrier"], timeout, step=0.005)
+
+
+def sandbox_clinic(env, name, provider_name, **values):
+    """A French clinic (``res.company``) sending through its own sandbox
+    provider."""
+    company = env["res.company"].create(
+        {"name": name, "country_id": env.ref("base.fr").id, **values}
+    )
+    provider = env["clinic.sms.provider"].create(
+        {"name": provider_name, "company_id": company.id}
+    )
+    company.clinic_sms_provider_id = provider
+    return company, provider
+
+
+def retried_at_barrier(cfg, prepare, work):
+    """The racing modes of the workers: open a transaction and take its
+    snapshot (``prepare(env)``), say "ready", wait for the barrier, then run
+    ``work(env, prepared)`` the way Odoo runs a request: through ``retrying``
+    (a serialization failure rolls back and tries again), and commit.
+    Returns the registry, what ``prepare`` and ``work`` returned and how many
+    tries it took."""
+    registry = open_registry(cfg)
+    from odoo.service.model import retrying
+
+    tries = []
+    with registry.cursor() as cr:
+        env = environment(cr)
+        prepared = prepare(env)
+        ready_then_wait(cfg)
+
+        def attempt():
+            tries.append(time.time())
+            return work(env, prepared)
+
+        result = retrying(attempt, env)
+    # leaving the block committed the transaction
+    return registry, prepared, result, len(tries)
