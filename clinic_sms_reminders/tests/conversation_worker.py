@@ -13,22 +13,17 @@ imported by Odoo's test loader::
 Each mode prints one JSON line on stdout: the result.
 """
 
-import json
-import sys
-
 from worker_bootstrap import (
     emit,
-    environment,
-    open_registry,
     retried_at_barrier,
+    run_mode,
     sandbox_clinic,
+    transaction,
 )
 
 
 def setup(cfg):
-    registry = open_registry(cfg)
-    with registry.cursor() as cr:
-        env = environment(cr)
+    with transaction(cfg) as env:
         company, provider = sandbox_clinic(
             env, "Cabinet des Tilleuls", "Sandbox des Tilleuls"
         )
@@ -67,5 +62,4 @@ def reply(cfg):
 
 
 if __name__ == "__main__":
-    MODES = {"setup": setup, "reply": reply}
-    MODES[sys.argv[1]](json.loads(sys.argv[2]))
+    run_mode({"setup": setup, "reply": reply})

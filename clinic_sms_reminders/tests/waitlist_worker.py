@@ -15,24 +15,21 @@ Run as a separate OS process, never imported by Odoo's test loader::
 Each mode prints one JSON line on stdout: the result.
 """
 
-import json
-import sys
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from worker_bootstrap import (
     emit,
     environment,
-    open_registry,
     retried_at_barrier,
+    run_mode,
     sandbox_clinic,
+    transaction,
 )
 
 
 def setup(cfg):
-    registry = open_registry(cfg)
-    with registry.cursor() as cr:
-        env = environment(cr)
+    with transaction(cfg) as env:
         fr = env.ref("base.fr")
         company, _provider = sandbox_clinic(
             env,
@@ -123,5 +120,4 @@ def accept(cfg):
 
 
 if __name__ == "__main__":
-    MODES = {"setup": setup, "accept": accept}
-    MODES[sys.argv[1]](json.loads(sys.argv[2]))
+    run_mode({"setup": setup, "accept": accept})

@@ -2,6 +2,7 @@
 Odoo in separate processes). Plain Python, imported by the scripts by its
 file name (their folder is on ``sys.path``), never by Odoo's test loader."""
 
+import contextlib
 import json
 import os
 import sys
@@ -36,6 +37,20 @@ def environment(cr, **context):
     from odoo import SUPERUSER_ID, api
 
     return api.Environment(cr, SUPERUSER_ID, {"tracking_disable": True, **context})
+
+
+@contextlib.contextmanager
+def transaction(cfg):
+    """A superuser environment in a new transaction on ``cfg["db"]``,
+    committed when the block ends."""
+    registry = open_registry(cfg)
+    with registry.cursor() as cr:
+        yield environment(cr)
+
+
+def run_mode(modes):
+    """``python3 WORKER.py MODE CONFIG_JSON``: run ``modes[MODE](config)``."""
+    modes[sys.argv[1]](json.loads(sys.argv[2]))
 
 
 def emit(result):
