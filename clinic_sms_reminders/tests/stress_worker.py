@@ -41,12 +41,10 @@ is bounded. Nothing here changes the addon: the worker only calls it.
 import json
 import os
 import sys
+import threading
 import time
 import traceback
 from datetime import datetime, timedelta
-
-from worker_bootstrap import environment, wait_for_file
-from worker_bootstrap import open_registry as bootstrap_registry
 
 
 def log(**event):
@@ -56,7 +54,38 @@ def log(**event):
 
 
 def open_registry(cfg):
-    return bootstrap_registry(cfg, f"--db_maxconn={cfg.get('db_maxconn', 8)}")
+    from odoo.tools import config
+
+    config.parse_config(
+        [
+            "-d",
+            cfg["db"],
+            f"--addons-path={cfg['addons_path']}",
+            "--log-level=warn",
+            "--max-cron-threads=0",
+            "--no-http",
+            f"--db_maxconn={cfg.get('db_maxconn', 8)}",
+        ],
+        setup_logging=True,
+    )
+    from odoo.modules.registry import Registry
+
+    threading.current_thread().dbname = cfg["db"]
+    return Registry(cfg["db"])
+
+
+def environment(cr, **context):
+    from odoo import SUPERUSER_ID, api
+
+    return api.Environment(cr, SUPERUSER_ID, {"tracking_disable": True, **context})
+
+
+def wait_for_file(path, timeout):
+    deadline = time.time() + timeout
+    while not os.path.exists(path):
+        if time.time() > deadline:
+            raise TimeoutError(f"{path} did not appear within {timeout} s")
+        time.sleep(0.02)
 
 
 def tag_http_requests(name):
