@@ -3,11 +3,6 @@ from odoo.exceptions import UserError
 
 from .. import gateways
 
-# kept for the code and tests that read them here
-GENERIC_DLR = gateways.GENERIC_DLR
-KANNEL_DLR = gateways.KANNEL_DLR
-TWILIO_DLR = gateways.TWILIO_DLR
-
 
 class ClinicSmsProvider(models.Model):
     """A way out for SMS: its configuration. Sending, status lookups and

@@ -1,7 +1,8 @@
-from odoo import fields, models, tools
+from odoo import fields, models
 from odoo.tools import SQL, frozendict
 
 from ..models.calendar_event import CLINIC_STATUSES
+from .sql_view import replace_view
 
 
 class ClinicSmsReportAttendance(models.Model):
@@ -62,47 +63,44 @@ class ClinicSmsReportAttendance(models.Model):
     )
 
     def init(self):
-        tools.drop_view_if_exists(self.env.cr, self._table)
-        self.env.cr.execute(
+        replace_view(
+            self,
             SQL(
                 """
-            CREATE OR REPLACE VIEW %(table)s AS (
-                SELECT row_number() OVER (ORDER BY e.id, rel.product_product_id) AS id,
-                       e.id AS event_id,
-                       e.start,
-                       COALESCE(e.clinic_company_id, u.company_id) AS company_id,
-                       e.clinic_patient_id AS patient_id,
-                       e.clinic_practitioner_id AS practitioner_id,
-                       rel.product_product_id AS service_id,
-                       e.clinic_status,
-                       reminded.event_id IS NOT NULL AS got_reminder,
-                       1 AS appointment_count,
-                       CASE WHEN e.clinic_status = 'confirmed'
-                                 OR confirmed.event_id IS NOT NULL
-                            THEN 100.0 ELSE 0.0 END AS confirmed_rate,
-                       CASE WHEN e.clinic_status = 'cancelled'
-                            THEN 100.0 ELSE 0.0 END AS cancelled_rate,
-                       CASE WHEN e.clinic_status = 'no_show'
-                            THEN 100.0 ELSE 0.0 END AS no_show_rate
-                  FROM calendar_event e
-                  LEFT JOIN res_users u ON u.id = e.user_id
-                  LEFT JOIN calendar_event_product_product_rel rel
-                         ON rel.calendar_event_id = e.id
-                  LEFT JOIN (
-                        SELECT DISTINCT appointment_id AS event_id
-                          FROM clinic_sms_message
-                         WHERE kind = 'reminder'
-                           AND state IN ('sent', 'delivered')
-                           AND appointment_id IS NOT NULL
-                  ) reminded ON reminded.event_id = e.id
-                  LEFT JOIN (
-                        SELECT DISTINCT appointment_id AS event_id
-                          FROM clinic_sms_inbound
-                         WHERE action = 'confirm' AND appointment_id IS NOT NULL
-                  ) confirmed ON confirmed.event_id = e.id
-                 WHERE e.clinic_patient_id IS NOT NULL AND e.active
-            )
+            SELECT row_number() OVER (ORDER BY e.id, rel.product_product_id) AS id,
+                   e.id AS event_id,
+                   e.start,
+                   COALESCE(e.clinic_company_id, u.company_id) AS company_id,
+                   e.clinic_patient_id AS patient_id,
+                   e.clinic_practitioner_id AS practitioner_id,
+                   rel.product_product_id AS service_id,
+                   e.clinic_status,
+                   reminded.event_id IS NOT NULL AS got_reminder,
+                   1 AS appointment_count,
+                   CASE WHEN e.clinic_status = 'confirmed'
+                             OR confirmed.event_id IS NOT NULL
+                        THEN 100.0 ELSE 0.0 END AS confirmed_rate,
+                   CASE WHEN e.clinic_status = 'cancelled'
+                        THEN 100.0 ELSE 0.0 END AS cancelled_rate,
+                   CASE WHEN e.clinic_status = 'no_show'
+                        THEN 100.0 ELSE 0.0 END AS no_show_rate
+              FROM calendar_event e
+              LEFT JOIN res_users u ON u.id = e.user_id
+              LEFT JOIN calendar_event_product_product_rel rel
+                     ON rel.calendar_event_id = e.id
+              LEFT JOIN (
+                    SELECT DISTINCT appointment_id AS event_id
+                      FROM clinic_sms_message
+                     WHERE kind = 'reminder'
+                       AND state IN ('sent', 'delivered')
+                       AND appointment_id IS NOT NULL
+              ) reminded ON reminded.event_id = e.id
+              LEFT JOIN (
+                    SELECT DISTINCT appointment_id AS event_id
+                      FROM clinic_sms_inbound
+                     WHERE action = 'confirm' AND appointment_id IS NOT NULL
+              ) confirmed ON confirmed.event_id = e.id
+             WHERE e.clinic_patient_id IS NOT NULL AND e.active
             """,
-                table=SQL.identifier(self._table),
-            )
+            ),
         )

@@ -1,5 +1,7 @@
-from odoo import fields, models, tools
+from odoo import fields, models
 from odoo.tools import SQL, frozendict
+
+from .sql_view import replace_view
 
 # Attempted messages: the provider was asked, so they count in the rates.
 ATTEMPTED = ("sent", "delivered", "failed", "unknown")
@@ -67,35 +69,32 @@ class ClinicSmsReportMessage(models.Model):
     )
 
     def init(self):
-        tools.drop_view_if_exists(self.env.cr, self._table)
-        self.env.cr.execute(
+        replace_view(
+            self,
             SQL(
                 """
-            CREATE OR REPLACE VIEW %(table)s AS (
-                SELECT m.id,
-                       COALESCE(m.sent_at, m.scheduled_at) AS date,
-                       m.company_id,
-                       m.kind,
-                       m.state,
-                       m.provider_id,
-                       m.partner_id,
-                       1 AS message_count,
-                       COALESCE(m.units, 0) AS units,
-                       CASE
-                           WHEN COALESCE(m.units, 0) > 0 THEN m.units
-                           WHEN m.body IS NULL OR length(m.body) <= 160 THEN 1
-                           ELSE ceil(length(m.body) / 153.0)::int
-                       END AS planned_units,
-                       CASE WHEN m.state IN %(attempted)s
-                            THEN CASE WHEN m.state = 'delivered' THEN 100.0 ELSE 0.0 END
-                       END AS delivered_rate,
-                       CASE WHEN m.state IN %(attempted)s
-                            THEN CASE WHEN m.state = 'failed' THEN 100.0 ELSE 0.0 END
-                       END AS failure_rate
-                  FROM clinic_sms_message m
-            )
+            SELECT m.id,
+                   COALESCE(m.sent_at, m.scheduled_at) AS date,
+                   m.company_id,
+                   m.kind,
+                   m.state,
+                   m.provider_id,
+                   m.partner_id,
+                   1 AS message_count,
+                   COALESCE(m.units, 0) AS units,
+                   CASE
+                       WHEN COALESCE(m.units, 0) > 0 THEN m.units
+                       WHEN m.body IS NULL OR length(m.body) <= 160 THEN 1
+                       ELSE ceil(length(m.body) / 153.0)::int
+                   END AS planned_units,
+                   CASE WHEN m.state IN %(attempted)s
+                        THEN CASE WHEN m.state = 'delivered' THEN 100.0 ELSE 0.0 END
+                   END AS delivered_rate,
+                   CASE WHEN m.state IN %(attempted)s
+                        THEN CASE WHEN m.state = 'failed' THEN 100.0 ELSE 0.0 END
+                   END AS failure_rate
+              FROM clinic_sms_message m
             """,
-                table=SQL.identifier(self._table),
                 attempted=ATTEMPTED,
-            )
+            ),
         )

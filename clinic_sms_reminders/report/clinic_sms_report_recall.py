@@ -1,5 +1,7 @@
-from odoo import fields, models, tools
+from odoo import fields, models
 from odoo.tools import SQL, frozendict
+
+from .sql_view import replace_view
 
 # A recalled patient converts when they book within this many days.
 CONVERSION_DAYS = 30
@@ -52,41 +54,38 @@ class ClinicSmsReportRecall(models.Model):
     )
 
     def init(self):
-        tools.drop_view_if_exists(self.env.cr, self._table)
-        self.env.cr.execute(
+        replace_view(
+            self,
             SQL(
                 """
-            CREATE OR REPLACE VIEW %(table)s AS (
-                SELECT m.id,
-                       m.id AS message_id,
-                       COALESCE(m.sent_at, m.scheduled_at) AS date,
-                       m.company_id,
-                       m.partner_id,
-                       m.recall_id,
-                       m.channel,
-                       booking.found AS booked,
-                       1 AS recall_count,
-                       CASE WHEN booking.found THEN 1 ELSE 0 END AS booked_count,
-                       CASE WHEN booking.found THEN 100.0 ELSE 0.0 END
-                           AS conversion_rate
-                  FROM clinic_sms_message m
-                 CROSS JOIN LATERAL (
-                        SELECT EXISTS (
-                            SELECT 1
-                              FROM calendar_event e
-                             WHERE e.clinic_patient_id = m.partner_id
-                               AND e.active
-                               AND e.create_date >= COALESCE(m.sent_at, m.scheduled_at)
-                               AND e.create_date < COALESCE(m.sent_at, m.scheduled_at)
-                                   + %(days)s * interval '1 day'
-                        ) AS found
-                 ) booking
-                 WHERE m.kind = 'recall'
-                   AND m.state IN ('sent', 'delivered')
-                   AND m.partner_id IS NOT NULL
-            )
+            SELECT m.id,
+                   m.id AS message_id,
+                   COALESCE(m.sent_at, m.scheduled_at) AS date,
+                   m.company_id,
+                   m.partner_id,
+                   m.recall_id,
+                   m.channel,
+                   booking.found AS booked,
+                   1 AS recall_count,
+                   CASE WHEN booking.found THEN 1 ELSE 0 END AS booked_count,
+                   CASE WHEN booking.found THEN 100.0 ELSE 0.0 END
+                       AS conversion_rate
+              FROM clinic_sms_message m
+             CROSS JOIN LATERAL (
+                    SELECT EXISTS (
+                        SELECT 1
+                          FROM calendar_event e
+                         WHERE e.clinic_patient_id = m.partner_id
+                           AND e.active
+                           AND e.create_date >= COALESCE(m.sent_at, m.scheduled_at)
+                           AND e.create_date < COALESCE(m.sent_at, m.scheduled_at)
+                               + %(days)s * interval '1 day'
+                    ) AS found
+             ) booking
+             WHERE m.kind = 'recall'
+               AND m.state IN ('sent', 'delivered')
+               AND m.partner_id IS NOT NULL
             """,
-                table=SQL.identifier(self._table),
                 days=CONVERSION_DAYS,
-            )
+            ),
         )

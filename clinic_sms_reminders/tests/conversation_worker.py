@@ -13,32 +13,25 @@ imported by Odoo's test loader::
 Each mode prints one JSON line on stdout: the result.
 """
 
-import json
-import os
-import sys
-import time
-from functools import partial
-
-from waitlist_worker import emit, environment, open_registry, wait_for_file
+from worker_bootstrap import (
+    emit,
+    retried_at_barrier,
+    run_mode,
+    sandbox_clinic,
+    transaction,
+)
 
 
 def setup(cfg):
-    registry = open_registry(cfg)
-    with registry.cursor() as cr:
-        env = environment(cr)
-        fr = env.ref("base.fr")
-        company = env["res.company"].create(
-            {"name": "Cabinet des Tilleuls", "country_id": fr.id}
+    with transaction(cfg) as env:
+        company, provider = sandbox_clinic(
+            env, "Cabinet des Tilleuls", "Sandbox des Tilleuls"
         )
-        provider = env["clinic.sms.provider"].create(
-            {"name": "Sandbox des Tilleuls", "company_id": company.id}
-        )
-        company.clinic_sms_provider_id = provider
         patient = env["res.partner"].create(
             {
                 "name": "Margaux Chevalier",
                 "phone": "06 73 19 46 28",
-                "country_id": fr.id,
+                "country_id": env.ref("base.fr").id,
                 "company_id": company.id,
             }
         )
@@ -52,30 +45,21 @@ def setup(cfg):
 
 
 def reply(cfg):
-    registry = open_registry(cfg)
-    from odoo.service.model import retrying
-
-    tries = []
-    with registry.cursor() as cr:
-        env = environment(cr)
+    def prepare(env):
         provider = env["clinic.sms.provider"].browse(cfg["provider"])
-        cr.execute("SELECT 1")  # the transaction's snapshot starts here
-        with open(cfg["ready"], "w", encoding="utf-8") as ready:
-            ready.write(str(os.getpid()))
-        wait_for_file(cfg["barrier"], 30)
+        env.cr.execute("SELECT 1")  # the transaction's snapshot starts here
+        return provider
 
-        def attempt():
-            tries.append(time.time())
-            inbound = env["clinic.sms.inbound"]._receive(
-                provider,
-                {"from": cfg["number"], "text": cfg["text"], "external_id": cfg["id"]},
-            )
-            return inbound.conversation_id.id
+    def work(env, provider):
+        inbound = env["clinic.sms.inbound"]._receive(
+            provider,
+            {"from": cfg["number"], "text": cfg["text"], "external_id": cfg["id"]},
+        )
+        return inbound.conversation_id.id
 
-        conversation = retrying(partial(attempt), env)
-    emit({"conversation": conversation, "tries": len(tries)})
+    _registry, _provider, conversation, tries = retried_at_barrier(cfg, prepare, work)
+    emit({"conversation": conversation, "tries": tries})
 
 
 if __name__ == "__main__":
-    MODES = {"setup": setup, "reply": reply}
-    MODES[sys.argv[1]](json.loads(sys.argv[2]))
+    run_mode({"setup": setup, "reply": reply})

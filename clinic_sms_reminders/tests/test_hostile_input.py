@@ -17,12 +17,14 @@ from werkzeug.datastructures import Headers, MultiDict
 from odoo.exceptions import ValidationError
 from odoo.tests import HttpCase, tagged
 
-from odoo.addons.clinic_sms_reminders.gateways import HTTP_GATEWAYS
-from odoo.addons.clinic_sms_reminders.gateways.kannel import DLR_MASK, dlr_signature
-from odoo.addons.clinic_sms_reminders.models.clinic_sms_provider import (
+from odoo.addons.clinic_sms_reminders.gateways import (
     GENERIC_DLR,
+    HTTP_GATEWAYS,
     KANNEL_DLR,
     TWILIO_DLR,
+)
+from odoo.addons.clinic_sms_reminders.gateways.kannel import DLR_MASK, dlr_signature
+from odoo.addons.clinic_sms_reminders.models.clinic_sms_provider import (
     ClinicSmsProvider,
 )
 from odoo.addons.clinic_sms_reminders.tools import signatures

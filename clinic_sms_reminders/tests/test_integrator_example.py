@@ -13,17 +13,13 @@ runs side by side never collide."""
 import hashlib
 import hmac
 import json
-import os
 import secrets
-import subprocess
-import sys
 import urllib.error
 import urllib.request
-import uuid
 
 import pytest
 
-from .odoo_processes import REPO, addons_path
+from .odoo_processes import REPO, addons_path, database_name, drop_database, install
 from .test_gateways import StandIn, accepted
 from .test_kannel_e2e import OdooServer, Rpc, _appointment, _configure, _dispatch
 
@@ -34,39 +30,13 @@ TIMEOUT = 900
 @pytest.fixture
 def database(monkeypatch):
     monkeypatch.setenv("CLINIC_ADDONS_PATH", f"{addons_path()},{REPO / 'test_addons'}")
-    prefix = os.environ.get("CLINIC_TEST_DB_PREFIX", "clinic_")
-    name = f"{prefix}integrator_{uuid.uuid4().hex[:8]}"
+    name = database_name("integrator")
     try:
-        done = subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "odoo",
-                "-d",
-                name,
-                f"--addons-path={addons_path()}",
-                "-i",
-                EXAMPLE,
-                "--stop-after-init",
-                "--no-http",
-                "--log-level=warn",
-            ],
-            capture_output=True,
-            text=True,
-            timeout=TIMEOUT,
-            check=False,
-        )
-        output = done.stdout + done.stderr
-        assert done.returncode == 0, output[-4000:]
+        output = install(name, EXAMPLE, timeout=TIMEOUT)
         assert " ERROR " not in output and " CRITICAL " not in output, output[-4000:]
         yield name
     finally:
-        subprocess.run(
-            ["dropdb", "--if-exists", "--force", name],
-            check=False,
-            capture_output=True,
-            timeout=60,
-        )
+        drop_database(name)
 
 
 def _post(url, body, signature):

@@ -15,7 +15,6 @@ import sys
 import time
 import urllib.error
 import urllib.request
-import uuid
 import xmlrpc.client
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -29,10 +28,8 @@ from .kannel_harness import (
     normalize_number,
     wait_for,
 )
-from .odoo_processes import addons_path
+from .odoo_processes import ADDON, database_name, drop_database, install, odoo_command
 
-ADDON = "clinic_sms_reminders"
-REPO = Path(__file__).resolve().parents[2]
 PATIENT_PHONE = "+33612345678"
 SENDER = "CliniqueTst"
 # UCS-2 (the emoji and "ê" are not GSM-7); at most 70 units with every
@@ -64,42 +61,16 @@ def _log_problems(text):
     return problems, retried
 
 
-def _odoo_command(db, *args):
-    return [
-        sys.executable,
-        "-m",
-        "odoo",
-        "-d",
-        db,
-        f"--addons-path={addons_path()}",
-        "--http-interface=127.0.0.1",
-        *args,
-    ]
-
-
 @pytest.fixture
 def database():
     """A fresh database with the addon installed (no demo data), dropped after."""
-    name = f"clinic_kannel_{uuid.uuid4().hex[:8]}"
+    name = database_name("kannel")
     try:
-        done = subprocess.run(
-            _odoo_command(name, "-i", ADDON, "--stop-after-init", "--log-level=warn"),
-            capture_output=True,
-            text=True,
-            timeout=INSTALL_TIMEOUT,
-            check=False,
-        )
-        output = done.stdout + done.stderr
-        assert done.returncode == 0, output[-4000:]
+        output = install(name, timeout=INSTALL_TIMEOUT)
         assert not _log_problems(output)[0], output[-4000:]
         yield name
     finally:
-        subprocess.run(
-            ["dropdb", "--if-exists", "--force", name],
-            check=False,
-            capture_output=True,
-            timeout=60,
-        )
+        drop_database(name)
 
 
 class OdooServer:
@@ -113,8 +84,9 @@ class OdooServer:
         self.process = None
 
     def __enter__(self):
-        command = _odoo_command(
+        command = odoo_command(
             self.db,
+            "--http-interface=127.0.0.1",
             f"--http-port={self.port}",
             "--max-cron-threads=0",
             f"--db-filter=^{re.escape(self.db)}$",

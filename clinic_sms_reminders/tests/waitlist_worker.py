@@ -15,72 +15,29 @@ Run as a separate OS process, never imported by Odoo's test loader::
 Each mode prints one JSON line on stdout: the result.
 """
 
-import json
-import os
-import sys
-import threading
-import time
 from datetime import datetime, timedelta
-from functools import partial
 from zoneinfo import ZoneInfo
 
-
-def open_registry(cfg):
-    from odoo.tools import config
-
-    config.parse_config(
-        [
-            "-d",
-            cfg["db"],
-            f"--addons-path={cfg['addons_path']}",
-            "--log-level=warn",
-            "--max-cron-threads=0",
-            "--no-http",
-        ],
-        setup_logging=True,
-    )
-    from odoo.modules.registry import Registry
-
-    threading.current_thread().dbname = cfg["db"]
-    return Registry(cfg["db"])
-
-
-def environment(cr):
-    from odoo import SUPERUSER_ID, api
-
-    return api.Environment(cr, SUPERUSER_ID, {"tracking_disable": True})
-
-
-def emit(result):
-    sys.stdout.write(json.dumps(result) + "\n")
-    sys.stdout.flush()
-
-
-def wait_for_file(path, timeout):
-    deadline = time.time() + timeout
-    while not os.path.exists(path):
-        if time.time() > deadline:
-            raise TimeoutError(f"{path} did not appear within {timeout} s")
-        time.sleep(0.005)
+from worker_bootstrap import (
+    emit,
+    environment,
+    retried_at_barrier,
+    run_mode,
+    sandbox_clinic,
+    transaction,
+)
 
 
 def setup(cfg):
-    registry = open_registry(cfg)
-    with registry.cursor() as cr:
-        env = environment(cr)
+    with transaction(cfg) as env:
         fr = env.ref("base.fr")
-        company = env["res.company"].create(
-            {
-                "name": "Clinique du Parc",
-                "country_id": fr.id,
-                "clinic_sms_tz": "Europe/Paris",
-                "clinic_sms_waitlist_offer_count": 2,
-            }
+        company, _provider = sandbox_clinic(
+            env,
+            "Clinique du Parc",
+            "Sandbox du Parc",
+            clinic_sms_tz="Europe/Paris",
+            clinic_sms_waitlist_offer_count=2,
         )
-        provider = env["clinic.sms.provider"].create(
-            {"name": "Sandbox du Parc", "company_id": company.id}
-        )
-        company.clinic_sms_provider_id = provider
         practitioner = env["res.partner"].create({"name": "Dr Hugo Lefèvre"})
         patients = env["res.partner"].create(
             [
@@ -141,24 +98,14 @@ def setup(cfg):
 
 
 def accept(cfg):
-    registry = open_registry(cfg)
-    from odoo.service.model import retrying
-
-    tries = []
-    with registry.cursor() as cr:
-        env = environment(cr)
+    def prepare(env):
         offer = env["clinic.sms.waitlist.offer"].browse(cfg["offer"])
-        state_before = offer.state  # the transaction's snapshot starts here
-        with open(cfg["ready"], "w", encoding="utf-8") as ready:
-            ready.write(str(os.getpid()))
-        wait_for_file(cfg["barrier"], 30)
+        return offer.state  # the transaction's snapshot starts here
 
-        def attempt():
-            tries.append(time.time())
-            return offer._accept().ids
+    def work(env, _state_before):
+        return env["clinic.sms.waitlist.offer"].browse(cfg["offer"])._accept().ids
 
-        booked = retrying(partial(attempt), env)
-    # leaving the block committed the transaction
+    registry, state_before, booked, tries = retried_at_barrier(cfg, prepare, work)
     with registry.cursor() as cr:
         state = environment(cr)["clinic.sms.waitlist.offer"].browse(cfg["offer"]).state
     emit(
@@ -167,11 +114,10 @@ def accept(cfg):
             "before": state_before,
             "booked": booked,
             "state": state,
-            "tries": len(tries),
+            "tries": tries,
         }
     )
 
 
 if __name__ == "__main__":
-    MODES = {"setup": setup, "accept": accept}
-    MODES[sys.argv[1]](json.loads(sys.argv[2]))
+    run_mode({"setup": setup, "accept": accept})
