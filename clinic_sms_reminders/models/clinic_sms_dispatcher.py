@@ -94,7 +94,6 @@ class ClinicSmsDispatcher(models.AbstractModel):
             # the cron runner calls again as soon as it can
             self.env["ir.cron"]._commit_progress(remaining=self._count_due(now))
             return 0
-        seen = set()
         while True:
             try:
                 messages = self._claim_due_messages(now, batch_size, short_companies)
@@ -102,13 +101,12 @@ class ClinicSmsDispatcher(models.AbstractModel):
                     break
                 company = messages.company_id
                 messages = self._within_deadline(messages, deadline)
-                if seen.issuperset(messages.ids):
-                    # all of them were handed back untried in this run (the
-                    # provider left them out): next clinic, not a busy loop
-                    short_companies.add(company.id)
-                    continue
-                seen.update(messages.ids)
                 if not self._dispatch_batch(messages, now, commit, deadline):
+                    short_companies.add(company.id)
+                elif self._untouched(messages, now):
+                    # the provider attempted none of them (it left them all
+                    # out, or holds everything back): they wait for the next
+                    # run, the next clinic goes on instead of a busy loop
                     short_companies.add(company.id)
             except PG_CONCURRENCY_EXCEPTIONS_TO_RETRY as error:
                 conflicts += 1
@@ -132,6 +130,18 @@ class ClinicSmsDispatcher(models.AbstractModel):
                 if left < MIN_SECONDS_FOR_A_BATCH:
                     break
         return processed
+
+    @api.model
+    def _untouched(self, messages, now):
+        """True when every one of ``messages`` is still queued and due, as
+        claimed: nothing was sent, held, skipped or retried."""
+        self.env.flush_all()
+        self.env.cr.execute(
+            "SELECT count(*) FROM clinic_sms_message"
+            " WHERE id = ANY(%s) AND state = 'queued' AND scheduled_at <= %s",
+            [messages.ids, now],
+        )
+        return self.env.cr.fetchone()[0] == len(messages)
 
     @api.model
     def _count_due(self, now):

@@ -163,6 +163,11 @@ def setup(cfg):
                     "company_id": company.id,
                     "timeout": cfg["provider_timeout"],
                     "batch_size": 500,
+                    # the stand-in is one Python process on 2 shared cores:
+                    # 3 workers x 20 connections swamp it past the 0.5 s
+                    # timeout (everything 'unknown'); 8 each keep its faults
+                    # (slow, dropped, 429...) the ones it injects on purpose
+                    "max_connections": cfg.get("max_connections", 8),
                     "max_attempts": cfg["max_attempts"],
                     "password": "stress-key",
                     "webhook_secret": "stress-secret",
