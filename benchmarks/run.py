@@ -51,6 +51,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from stand_ins import AsyncStandIn, twilio_handler
+
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 ADDON = "clinic_sms_reminders"
@@ -68,9 +71,10 @@ DAY_OFFSET = 3
 
 TARGETS = {
     "plan_per_s": (">=", 5000.0),
-    "e2e_per_s": (">=", 2000.0),
-    "ratio": (">=", 40.0),
-    "queries_per_message": ("<=", 0.2),
+    # issue 15: >= 3,000/s at n=20000, >= 2,500/s at n=100000 (see e2e_target)
+    "e2e_per_s": (">=", 3000.0),
+    "ratio": (">=", 60.0),
+    "queries_per_message": ("<=", 0.1),
     "duplicates": ("==", 0),
     "lost": ("==", 0),
     # per-message gateway at 50 ms, one worker, 20 connections
@@ -239,44 +243,6 @@ class IapHandler(_JsonHandler):
             with self.recorder.lock:
                 self.recorder.errors += 1
             self._answer(500, {"error": "stand-in failure"})
-
-
-class TwilioHandler(BaseHTTPRequestHandler):
-    """Twilio Messages API stand-in: every POST to .../Messages.json waits
-    ``latency`` seconds (a real gateway's round trip) and answers 201 with a
-    SID. Each message is recorded by its StatusCallback URL: the addon's
-    carries ``?ref=<reference>``, sms_twilio's ends with ``/<uuid>``."""
-
-    protocol_version = "HTTP/1.1"
-    recorder: Recorder = None
-    latency = 0.05
-
-    def log_message(self, format, *args):
-        pass
-
-    def do_POST(self):
-        from urllib.parse import parse_qs, urlsplit
-
-        try:
-            length = int(self.headers.get("Content-Length") or 0)
-            form = parse_qs(self.rfile.read(length).decode())
-            callback = (form.get("StatusCallback") or [""])[0]
-            url = urlsplit(callback)
-            ref = (parse_qs(url.query).get("ref") or [url.path.rsplit("/", 1)[-1]])[0]
-            malformed = 0 if form.get("To") and form.get("Body") else 1
-            time.sleep(self.latency)
-            self.recorder.record([ref], malformed)
-            status, payload = 201, {"sid": f"SM{ref[:32]}", "status": "queued"}
-        except Exception:  # noqa: BLE001 - a stand-in must answer whatever happens
-            with self.recorder.lock:
-                self.recorder.errors += 1
-            status, payload = 500, {"message": "stand-in failure"}
-        body = json.dumps(payload).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
 
 
 def start_stand_in(handler_class, **attributes):
@@ -1164,7 +1130,10 @@ def main(argv=None):
     scale = args.timeout_scale
     gateway, gateway_rec = start_stand_in(GatewayHandler)
     iap, iap_rec = start_stand_in(IapHandler)
-    twilio, twilio_rec = start_stand_in(TwilioHandler, latency=args.latency)
+    twilio_rec = Recorder()
+    # per-message gateway: asyncio, so that the stand-in's own CPU stays out
+    # of the client's figure (see stand_ins.py)
+    twilio = AsyncStandIn(twilio_handler(twilio_rec), latency=args.latency).start()
     latency_n = min(n, args.latency_n if args.latency_n is not None else 5000)
     state = {
         "db": db,
@@ -1372,6 +1341,8 @@ def main(argv=None):
     for key, (op, target) in TARGETS.items():
         if key not in values:
             continue
+        if key == "e2e_per_s" and n >= 100000:
+            target = 2500.0  # issue 15: the larger backlog may run a little slower
         ok = check(values[key], op, target)
         print(
             f"  {'OK  ' if ok else 'MISS'} {key:<20} {fmt(values[key]):>12} {op} {fmt(target)}"

@@ -6,6 +6,7 @@ Threads only do HTTP: every request is prepared before, and every answer is
 read after, in the caller's thread, which alone touches the ORM.
 """
 
+import collections
 import email.utils
 import logging
 import threading
@@ -103,11 +104,16 @@ class HttpGateway(SmsGateway):
 
     # -- sending -------------------------------------------------------------
     def send(self, messages, deadline=None):
-        """One request per message, up to ``max_connections`` at a time."""
-        prepared = [(message, self.prepare(message)) for message in messages]
-        attempts = self.perform([spec for _message, spec in prepared], deadline)
+        """One request per message, up to ``max_connections`` at a time.
+
+        Requests are handed to the pool as soon as each is prepared and
+        answers are read in order while later ones are still on the wire:
+        the caller's ORM work (texts, callback URLs, parsing) overlaps the
+        gateway's latency instead of adding to it."""
+        specs = (self.prepare(message) for message in messages)
+        answers = self.stream(specs, len(messages), deadline)
         results = {}
-        for (message, _spec), attempt in zip(prepared, attempts, strict=True):
+        for message, attempt in zip(messages, answers, strict=True):
             if attempt is not None:
                 results[message.id] = self.result(message, attempt)
         self.honour_retry_after(results)
@@ -130,20 +136,26 @@ class HttpGateway(SmsGateway):
         deadline, or the gateway asked to slow down). ``reservation``: send
         slots already reserved (see ``reserve``); ``limited=False`` for
         requests that send nothing (status lookups)."""
-        if not specs:
-            return []
+        return list(self.stream(specs, len(specs), deadline, reservation, limited))
+
+    def stream(self, specs, count, deadline=None, reservation=None, limited=True):
+        """``perform`` for ``count`` specs taken from the iterable ``specs``
+        one at a time (each is submitted as soon as it is produced); yields
+        the attempts in order, each as soon as it is done."""
+        if not count:
+            return
         provider = self.provider
         if not limited:
-            start, granted, rate = time.monotonic(), len(specs), 0.0
+            start, granted, rate = time.monotonic(), count, 0.0
         else:
-            start, granted = reservation or self.reserve(len(specs), deadline)
+            start, granted = reservation or self.reserve(count, deadline)
             rate = provider.rate_limit
         if not granted:
-            return [None] * len(specs)
-        runnable = specs[:granted]
+            yield from [None] * count
+            return
         stop = threading.Event()
         timeout = provider.timeout
-        size = max(1, min(provider.max_connections, len(runnable)))
+        size = max(1, min(provider.max_connections, granted))
 
         def run(index, spec):
             not_before = start + (index / rate if rate > 0 else 0.0)
@@ -171,8 +183,19 @@ class HttpGateway(SmsGateway):
             with ThreadPoolExecutor(
                 max_workers=size, thread_name_prefix="clinic_sms"
             ) as pool:
-                attempts = list(pool.map(run, range(len(runnable)), runnable))
-        return attempts + [None] * (len(specs) - len(runnable))
+                futures = collections.deque()
+                specs = iter(specs)
+                submitted = 0
+                while submitted < granted and not stop.is_set():
+                    futures.append(pool.submit(run, submitted, next(specs)))
+                    submitted += 1
+                    # answers already in are read while the rest is prepared
+                    while futures and futures[0].done():
+                        yield futures.popleft().result()
+                while futures:
+                    yield futures.popleft().result()
+        # not started: no slot before the deadline, or the gateway said 429
+        yield from [None] * (count - submitted)
 
     def result(self, message, attempt):
         """The result of one request (in the caller's thread)."""

@@ -10,9 +10,12 @@ from . import clinic_sms_template
 from . import clinic_sms_rule
 from . import clinic_sms_notification
 from . import clinic_sms_message
+from . import clinic_sms_message_rows
 from . import clinic_sms_dispatcher
+from . import clinic_sms_dispatch_chunks
 from . import clinic_sms_dispatch_checks
 from . import clinic_sms_dispatch_results
+from . import clinic_sms_reconcile
 from . import clinic_sms_case_note
 from . import clinic_sms_mailing
 from . import clinic_sms_schedule

@@ -1,15 +1,17 @@
 """The dispatch engine (R-7.1, R-7.3, R-7.10): claim, reserve, send, record.
 
-Messages are the data (``clinic.sms.message``); this abstract model is the
+Messages are the data (``clinic.sms.message``, set-wise writes in
+clinic_sms_message_rows.py); this abstract model is the
 engine that moves them. One file per responsibility:
 
-* this file: the loop, the claim and one batch (reserve, hand to the provider
-  chunk by chunk within the cron's time limit);
+* this file: the loop, the claim and one batch (check, reserve);
+* clinic_sms_dispatch_chunks.py: the hand-over to the provider chunk by
+  chunk within the cron's time limit, answers committed per chunk;
 * ``clinic.sms.eligibility`` (clinic_sms_dispatch_checks.py): what may go out
   (appointment, number, opt-out, consent, sending window) and the texts;
 * ``clinic.sms.outcome`` (clinic_sms_dispatch_results.py): what the provider
-  and its delivery reports said, forward-only, and the reconciliation of
-  unknown outcomes;
+  and its delivery reports said, forward-only; clinic_sms_reconcile.py: the
+  recovery of stuck rows and the reconciliation of unknown outcomes;
 * ``clinic.sms.case.note`` (clinic_sms_case_note.py): the case notes on the
   recipients' chatter.
 """
@@ -277,100 +279,3 @@ class ClinicSmsDispatcher(models.AbstractModel):
             if "deadline" not in str(error):
                 raise
             return provider._send_batch(chunk)
-
-    def _send_chunks(self, paid, provider, now, deadline):
-        """Hand the paid messages to the provider chunk by chunk, each chunk's
-        answer committed at once; what could not be attempted before the
-        deadline goes back to the queue and is refunded.
-
-        Near the deadline a chunk is cut to what can end in time even if
-        every request took the provider's whole timeout (requests run
-        ``max_connections`` at a time). Each chunk is
-        stamped ``sending_since`` (committed) just before it is handed over.
-        While it is with the provider, its rows and the rest of the batch are
-        held with ``FOR KEY SHARE``: a delivery report can still update them
-        (no conflict with that lock), but the stuck-message recovery (``FOR
-        UPDATE SKIP LOCKED``) never touches a live worker's rows, and a row
-        it took in between is not sent."""
-        Message = self.env["clinic.sms.message"]
-        size = max(provider.batch_size or 1, 1)
-        # requests run over the provider's pool of connections: a chunk of n
-        # takes at most n / connections times the timeout
-        per_message = provider.timeout / max(provider.max_connections or 1, 1)
-        pending = paid
-        while pending:
-            left = self._time_left(deadline=deadline)
-            if left < MIN_SECONDS_FOR_A_BATCH:
-                break
-            chunk_size = size
-            if deadline is not None and per_message > 0:
-                fits = int((left - MIN_SECONDS_FOR_A_BATCH) / per_message)
-                chunk_size = max(1, min(size, fits))
-            chunk = self._hand_over(pending[:chunk_size])
-            pending = self._hold(pending)
-            chunk &= pending
-            if not chunk:
-                break
-            results = self._call_provider(provider, Message.browse(chunk.ids), deadline)
-            pending -= chunk
-            self._record_results(chunk, results, now, hold=pending)
-        if pending:
-            self._record_results(pending, {}, now)
-
-    def _hand_over(self, chunk):
-        """Stamp ``sending_since`` on the rows about to be handed to the
-        provider, committed: a row 'sending' without it was never handed
-        over (a stopped worker's rest of batch goes back to the queue)."""
-        self.env.cr.execute(
-            "UPDATE clinic_sms_message SET sending_since = now() AT TIME ZONE 'UTC'"
-            " WHERE id = ANY(%s) AND state = 'sending' RETURNING id",
-            [chunk.ids],
-            log_exceptions=False,
-        )
-        stamped = {row[0] for row in self.env.cr.fetchall()}
-        chunk.invalidate_recordset(["sending_since"])
-        self.env["ir.cron"]._commit_progress(0)
-        return chunk.browse([i for i in chunk.ids if i in stamped])
-
-    def _hold(self, messages):
-        """Lock ``messages`` for this worker (``FOR KEY SHARE``); returns
-        those still 'sending' (the others are no longer this worker's)."""
-        if not messages:
-            return messages
-        for attempt in range(1, MAX_CONFLICTS + 1):
-            try:
-                self.env.cr.execute(
-                    "SELECT id FROM clinic_sms_message"
-                    " WHERE id = ANY(%s) AND state = 'sending' FOR KEY SHARE",
-                    [messages.ids],
-                    log_exceptions=False,
-                )
-                held = {row[0] for row in self.env.cr.fetchall()}
-                return messages.browse([i for i in messages.ids if i in held])
-            except PG_CONCURRENCY_EXCEPTIONS_TO_RETRY:
-                self.env.cr.rollback()
-                if attempt == MAX_CONFLICTS:
-                    raise
-                time.sleep(random.uniform(0.01, 0.05 * attempt))
-        return messages
-
-    def _record_results(self, messages, results, now, hold=None):
-        """Persist what the provider answered, in a fresh transaction retried on
-        concurrency conflicts (a delivery report may have moved a row since
-        the snapshot): the answer is in memory and must not be lost."""
-        for attempt in range(1, MAX_CONFLICTS + 1):
-            try:
-                self.env["clinic.sms.outcome"]._apply_results(
-                    messages.browse(messages.ids), results, now
-                )
-                self.env["ir.cron"]._commit_progress(0)
-                return
-            except PG_CONCURRENCY_EXCEPTIONS_TO_RETRY as error:
-                self.env.cr.rollback()
-                if attempt == MAX_CONFLICTS:
-                    raise
-                _logger.debug("SMS results: conflict %d retried (%s)", attempt, error)
-                self.env.invalidate_all()
-                if hold:
-                    self._hold(hold)
-                time.sleep(random.uniform(0.01, 0.05 * attempt))

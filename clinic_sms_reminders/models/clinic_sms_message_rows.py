@@ -1,0 +1,129 @@
+"""Set-wise writes of messages (R-7.1, R-7.3): planned messages inserted in
+one statement, per-message outcomes written in one UPDATE per set of
+columns, instead of one ORM call per message."""
+
+from odoo import api, fields, models
+from odoo.tools import SQL
+
+from .clinic_sms_message_constants import QUEUED_COLUMNS, QUEUED_DEFAULTS
+
+
+class ClinicSmsMessage(models.Model):
+    _inherit = "clinic.sms.message"
+
+    # ------------------------------------------------------------------
+    # Planning (R-7.3)
+    # ------------------------------------------------------------------
+    @api.model
+    def _insert_queued(self, rows):
+        """Insert planned messages (dicts of QUEUED_COLUMNS) in one statement.
+
+        A message whose idempotency key is already live is silently not
+        inserted, so concurrent planners, workers or users cannot create it
+        twice. Returns the number of rows inserted."""
+        if not rows:
+            return 0
+        arrays = [
+            SQL(
+                f"%s::{sql_type}[]",
+                [
+                    # False (an empty many2one or char) is NULL, not 0 or 'false'
+                    None if value is False else value
+                    for value in (
+                        row.get(column, QUEUED_DEFAULTS.get(column)) for row in rows
+                    )
+                ],
+            )
+            for column, sql_type in QUEUED_COLUMNS.items()
+        ]
+        columns = SQL(", ").join(SQL.identifier(column) for column in QUEUED_COLUMNS)
+        self.env.cr.execute(
+            SQL(
+                """
+                INSERT INTO clinic_sms_message (
+                    reference, attempt_count, units,
+                    create_uid, write_uid, create_date, write_date, %(columns)s)
+                SELECT replace(gen_random_uuid()::text, '-', ''), 0, 0,
+                       %(uid)s, %(uid)s, %(now)s, %(now)s, c.*
+                  FROM unnest(%(arrays)s) AS c(%(columns)s)
+                ON CONFLICT (idempotency_key) WHERE state != 'cancelled' DO NOTHING
+                """,
+                columns=columns,
+                arrays=SQL(", ").join(arrays),
+                uid=self.env.uid,
+                now=fields.Datetime.now(),
+            )
+        )
+        self.invalidate_model()
+        return self.env.cr.rowcount
+
+    # ------------------------------------------------------------------
+    # State transitions
+    # ------------------------------------------------------------------
+    def _set_state(self, state, reason=False, detail=False):
+        if self:
+            # messages are read-only for SMS users: the addon's own paths
+            # (appointment moved or cancelled, schedule stopped) change them
+            self.sudo()._internal().write(
+                {"state": state, "reason": reason, "reason_detail": detail}
+            )
+
+    def _write_rows(self, vals_by_id, from_states=None):
+        """Write different values on many messages at once: one UPDATE per set
+        of written columns (``unnest`` of one array per column) instead of one
+        ORM write per message (R-7.1).
+
+        ``vals_by_id`` maps message ids to plain column values (ids, strings,
+        numbers, datetimes; False is NULL), as the dispatcher computes them;
+        the cache and the fields computed from messages are invalidated.
+        With ``from_states``, only the rows still in one of those states are
+        written (a state only moves forward, whoever comes first). Returns the
+        ids written."""
+        written = set()
+        groups = {}
+        for message_id, vals in vals_by_id.items():
+            if vals:
+                groups.setdefault(tuple(sorted(vals)), []).append((message_id, vals))
+        if not groups:
+            return written
+        records = self.browse(list(vals_by_id))
+        records.flush_recordset()
+        fnames = set()
+        for columns, rows in groups.items():
+            fnames.update(columns)
+            arrays = [SQL("%s::int4[]", [message_id for message_id, _vals in rows])]
+            for column in columns:
+                field = self._fields[column]
+                null_if_false = field.type != "boolean"
+                values = [vals[column] for _id, vals in rows]
+                if null_if_false:
+                    values = [None if value is False else value for value in values]
+                arrays.append(SQL(f"%s::{field.column_type[1]}[]", values))
+            self.env.cr.execute(
+                SQL(
+                    """
+                    UPDATE clinic_sms_message AS m
+                       SET %(assignments)s, write_uid = %(uid)s, write_date = %(now)s
+                      FROM unnest(%(arrays)s) AS v(id, %(columns)s)
+                     WHERE m.id = v.id AND %(condition)s
+                 RETURNING m.id
+                    """,
+                    condition=SQL("m.state = ANY(%s)", list(from_states))
+                    if from_states
+                    else SQL("TRUE"),
+                    assignments=SQL(", ").join(
+                        SQL("%s = v.%s", SQL.identifier(c), SQL.identifier(c))
+                        for c in columns
+                    ),
+                    uid=self.env.uid,
+                    now=self.env.cr.now(),
+                    arrays=SQL(", ").join(arrays),
+                    columns=SQL(", ").join(SQL.identifier(c) for c in columns),
+                ),
+                # a concurrent report or worker: retried by the caller
+                log_exceptions=False,
+            )
+            written.update(row[0] for row in self.env.cr.fetchall())
+        records.invalidate_recordset([*fnames, "write_date", "write_uid"])
+        records.modified(fnames)
+        return written
