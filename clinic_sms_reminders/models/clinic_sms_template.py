@@ -154,11 +154,6 @@ class ClinicSmsTemplate(models.Model):
         }
 
     @api.model
-    def _placeholder_limits(self):
-        """Maximum length per placeholder (R-3.2): :meth:`_placeholder_definitions`."""
-        return self._placeholder_definitions()
-
-    @api.model
     def _selection_placeholders(self):
         labels = self._placeholder_labels()
         return [
@@ -374,13 +369,6 @@ class ClinicSmsTemplate(models.Model):
             for code in langs | {"en_US"}
         ]
         return f" {max(mentions, key=len)}"
-
-    def _worst_text(self, limits):
-        """The longest text this template can produce: placeholders at their
-        maximum length, plus the longest opt-out mention for marketing."""
-        self.ensure_one()
-        worst = placeholders.worst_case(self.body or "", limits, allowed=tuple(limits))
-        return worst + self._worst_suffix()
 
     @api.model
     def _appointment_tz(self, event, company):
