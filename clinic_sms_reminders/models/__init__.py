@@ -7,6 +7,7 @@ from . import clinic_sms_provider
 from . import clinic_sms_wallet
 from . import clinic_sms_wallet_move
 from . import clinic_sms_template
+from . import clinic_sms_template_render
 from . import clinic_sms_rule
 from . import clinic_sms_notification
 from . import clinic_sms_message
