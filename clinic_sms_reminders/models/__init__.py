@@ -20,6 +20,7 @@ from . import clinic_sms_mailing
 from . import clinic_sms_schedule
 from . import clinic_sms_recall
 from . import calendar_event
+from . import calendar_event_lifecycle
 from . import clinic_sms_inbound
 from . import product_template
 from . import clinic_sms_dashboard
