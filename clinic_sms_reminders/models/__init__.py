@@ -22,6 +22,7 @@ from . import clinic_sms_recall
 from . import calendar_event
 from . import calendar_event_lifecycle
 from . import clinic_sms_inbound
+from . import clinic_sms_inbound_opt_out
 from . import product_template
 from . import clinic_sms_dashboard
 from . import ir_http
