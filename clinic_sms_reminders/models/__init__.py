@@ -25,6 +25,7 @@ from . import clinic_sms_inbound
 from . import clinic_sms_inbound_opt_out
 from . import product_template
 from . import clinic_sms_dashboard
+from . import clinic_sms_dashboard_actions
 from . import ir_http
 from . import clinic_sms_waitlist
 from . import calendar_event_waitlist
