@@ -7,7 +7,9 @@ from . import clinic_sms_provider
 from . import clinic_sms_wallet
 from . import clinic_sms_wallet_move
 from . import clinic_sms_template
+from . import clinic_sms_template_render
 from . import clinic_sms_rule
+from . import clinic_sms_rule_planning
 from . import clinic_sms_notification
 from . import clinic_sms_message
 from . import clinic_sms_message_rows
@@ -21,9 +23,12 @@ from . import clinic_sms_mailing
 from . import clinic_sms_schedule
 from . import clinic_sms_recall
 from . import calendar_event
+from . import calendar_event_lifecycle
 from . import clinic_sms_inbound
+from . import clinic_sms_inbound_opt_out
 from . import product_template
 from . import clinic_sms_dashboard
+from . import clinic_sms_dashboard_actions
 from . import ir_http
 from . import clinic_sms_waitlist
 from . import calendar_event_waitlist

@@ -13,6 +13,8 @@ from ..tools import placeholders, segments
 from .clinic_sms_message import MESSAGE_KINDS
 
 
+# Dates and times of the placeholders (clinic_sms_template_render.py) are
+# formatted here: tests patch ``format_time`` in this module.
 @functools.lru_cache(maxsize=64)
 def _locale(lang):
     return babel_locale_parse(lang)
@@ -154,11 +156,6 @@ class ClinicSmsTemplate(models.Model):
         }
 
     @api.model
-    def _placeholder_limits(self):
-        """Maximum length per placeholder (R-3.2): :meth:`_placeholder_definitions`."""
-        return self._placeholder_definitions()
-
-    @api.model
     def _selection_placeholders(self):
         labels = self._placeholder_labels()
         return [
@@ -254,113 +251,6 @@ class ClinicSmsTemplate(models.Model):
             except placeholders.PlaceholderError as error:
                 template.preview_body = str(error)
 
-    def _render_for(self, message):
-        """Text of ``message`` (clinic.sms.message) in its patient's language."""
-        self.ensure_one()
-        return self._render(
-            message.partner_id,
-            message.appointment_id,
-            message.company_id,
-            marketing=message.purpose == "marketing" or message.kind in MARKETING_KINDS,
-        )
-
-    @api.model
-    def _render_messages(self, messages):
-        """{message id: text, or the ValueError that prevented it} for
-        ``messages`` (clinic.sms.message), in each patient's language; one
-        template environment per template and language, not per message. A
-        patient's own data is written in GSM-7 look-alikes, then cut, when it
-        would make the message too long (R-3.3)."""
-        result = {}
-
-        def key(message):
-            return (
-                message.template_id,
-                self._patient_lang(message.partner_id, message.company_id),
-                message.company_id,
-                message.purpose == "marketing" or message.kind in MARKETING_KINDS,
-            )
-
-        for (template, lang, company, marketing), group in messages.grouped(
-            key
-        ).items():
-            template = template.with_context(lang=lang)
-            mention = template._opt_out_mention(company) if marketing else ""
-            for message in group:
-                try:
-                    result[message.id] = template._fit(
-                        message.partner_id, message.appointment_id, company, mention
-                    ).text
-                except ValueError as error:
-                    result[message.id] = error
-        return result
-
-    def _units(self, text, company):
-        """Message units (SMS parts) ``text`` costs for ``company``."""
-        return segments.count(text or "", smart=company.clinic_sms_smart_encoding).parts
-
-    def _render(self, partner, event, company, marketing=None, body=None):
-        """Text for ``partner`` in their language; marketing texts (by default:
-        templates of a marketing kind) end with the opt-out mention (R-3.6).
-        ``body`` renders that text instead of the template's translation in
-        the patient's language (the preview of a text being edited)."""
-        self.ensure_one()
-        if marketing is None:
-            marketing = self.kind in MARKETING_KINDS
-        template = self.with_context(lang=self._patient_lang(partner, company))
-        mention = template._opt_out_mention(company) if marketing else ""
-        return template._fit(partner, event, company, mention, body=body).text
-
-    def _fit(self, partner, event, company, mention="", body=None):
-        """:class:`placeholders.Fitted` rendering of this template (in the
-        context language) for ``partner`` and ``event``, within the clinic's
-        part limit (R-3.3); ``mention`` is the opt-out mention of marketing
-        texts, appended after a space; ``body`` replaces the template's text."""
-        self.ensure_one()
-        definitions = self._placeholder_definitions()
-        values = self._placeholder_values(partner, event, company)
-        return placeholders.render_to_fit(
-            (self.body if body is None else body) or "",
-            values,
-            definitions,
-            allowed=tuple(definitions),
-            max_parts=company.clinic_sms_max_parts,
-            smart=company.clinic_sms_smart_encoding,
-            suffix=f" {mention}" if mention else "",
-        )
-
-    def _missing_values(self, partner, event, company):
-        """Placeholders of this template that have no value for ``partner``
-        and ``event`` (e.g. {date} without an appointment, R-5.5)."""
-        self.ensure_one()
-        definitions = self._placeholder_definitions()
-        values = self._placeholder_values(partner, event, company)
-        names = placeholders.parse(self.body or "", tuple(definitions))
-        optional = self._optional_placeholders()
-        return [
-            name
-            for name in dict.fromkeys(names)
-            if name not in optional and not str(values.get(name) or "").strip()
-        ]
-
-    @api.model
-    def _optional_placeholders(self):
-        """Placeholders whose empty value reads right (they carry their own
-        wording), so a text with them is never refused for that."""
-        return {"with_practitioner", "office"}
-
-    @api.model
-    def _patient_lang(self, partner, company):
-        """The patient's language, else the clinic's own (R-2.7)."""
-        return partner.lang or company.partner_id.lang or self.env.lang or "en_US"
-
-    def _opt_out_mention(self, company):
-        """How to opt out, in the context language (R-3.6)."""
-        number = company.clinic_sms_short_number
-        if number:
-            return self.env._("STOP to %(number)s", number=number)
-        return self.env._("Reply STOP to opt out")
-
     def _worst_suffix(self):
         """The longest opt-out mention for marketing kinds (R-3.6), else ""."""
         self.ensure_one()
@@ -374,59 +264,3 @@ class ClinicSmsTemplate(models.Model):
             for code in langs | {"en_US"}
         ]
         return f" {max(mentions, key=len)}"
-
-    def _worst_text(self, limits):
-        """The longest text this template can produce: placeholders at their
-        maximum length, plus the longest opt-out mention for marketing."""
-        self.ensure_one()
-        worst = placeholders.worst_case(self.body or "", limits, allowed=tuple(limits))
-        return worst + self._worst_suffix()
-
-    @api.model
-    def _appointment_tz(self, event, company):
-        """Time zone of an appointment's date and time (R-2.7): the event's
-        own, else the clinic's; never the patient's home zone."""
-        event_tz = event.event_tz if event else False
-        return event_tz or company.clinic_sms_tz or "UTC"
-
-    def _placeholder_values(self, partner, event, company):
-        """Values of the placeholders, in the patient's language, the date and
-        time in the appointment's time zone (R-2.7). An addon extends it::
-
-            def _placeholder_values(self, partner, event, company):
-                values = super()._placeholder_values(partner, event, company)
-                values["pet_name"] = partner.x_pet_name or ""
-                return values
-        """
-        lang = self.env.lang or "en_US"
-        locale = _locale(lang)
-        name = partner.name or ""
-        values = {
-            "patient_name": name,
-            "patient_first_name": name.split(" ")[0],
-            "clinic_name": company.name or "",
-            "clinic_phone": company.phone or "",
-            "confirm_keyword": "OUI" if locale.language == "fr" else "YES",
-            "booking_link": company.website or "",
-        }
-        if event:
-            country = partner.country_id.code or company.country_id.code or False
-            date, time = _format_start(
-                event.start,
-                self._appointment_tz(event, company),
-                _date_locale(lang, country),
-            )
-            practitioner = event.clinic_practitioner_id.name or ""
-            values.update(
-                date=date,
-                time=time,
-                practitioner=practitioner,
-                with_practitioner=(
-                    self.env._("with %(practitioner)s", practitioner=practitioner)
-                    if practitioner
-                    else ""
-                ),
-                office=event.clinic_office or "",
-                service=", ".join(event.clinic_service_ids.mapped("name")),
-            )
-        return values

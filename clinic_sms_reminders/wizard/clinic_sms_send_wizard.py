@@ -1,8 +1,7 @@
 from odoo import api, fields, models
 from odoo.exceptions import UserError
-from odoo.tools.safe_eval import safe_eval
 
-from ..models.clinic_sms_message import CONSENT_FIELD, PURPOSES, REASONS
+from ..models.clinic_sms_message import PURPOSES
 from ..tools import segments
 
 GENDERS = [
@@ -170,87 +169,6 @@ class ClinicSmsSendWizard(models.TransientModel):
             wizard.preview = included[:1].text
 
     # ------------------------------------------------------------------
-    # Recipients and exclusions
-    # ------------------------------------------------------------------
-    def _recipients(self):
-        """Partners chosen, in a stable order, before exclusions."""
-        self.ensure_one()
-        Partner = self.env["res.partner"]
-        partners = self.partner_ids
-        for saved in self.filter_ids:
-            model = saved.model_id
-            domain = safe_eval(saved.domain or "[]")
-            if model == "res.users":
-                partners |= self.env["res.users"].search(domain).partner_id
-            elif model == "res.partner":
-                partners |= Partner.search(domain)
-        if self.mode == "mass":
-            domain = [("clinic_is_patient", "=", True)]
-            if self.gender and self.gender != "all":
-                domain.append(("gender", "=", self.gender))
-            partners |= self.company_id._clinic_sms_search_partners(domain)
-        if self.recipient_type == "staff":
-            staff = self.env["res.users"].search([("share", "=", False)]).partner_id
-            partners = (
-                partners & staff if (self.partner_ids or self.filter_ids) else staff
-            )
-        return partners.sorted("id")
-
-    def _exclusion_reason(self, partner, seen, blacklisted):
-        if not partner.clinic_mobile:
-            return (
-                "no_mobile"
-                if partner.clinic_mobile_error in (False, "missing")
-                else ("invalid_number")
-            )
-        consent = CONSENT_FIELD.get(self.purpose)
-        if consent and not partner[consent]:
-            return "no_consent"
-        if partner.clinic_mobile in blacklisted and self.purpose != "essential":
-            return "blacklisted"
-        if partner.clinic_mobile in seen:
-            return "duplicate"
-        return False
-
-    def _build_lines(self):
-        self.ensure_one()
-        partners = self._recipients()
-        numbers = [p.clinic_mobile for p in partners if p.clinic_mobile]
-        blacklisted = self.env["clinic.sms.message"]._blacklisted_numbers(numbers)
-        seen, vals_list = set(), []
-        company = self.company_id
-        marketing = self._marketing()
-        Template = self.env["clinic.sms.template"]
-        for partner in partners:
-            reason = self._exclusion_reason(partner, seen, blacklisted)
-            text, units = False, 0
-            if not reason:
-                seen.add(partner.clinic_mobile)
-                if self.content == "text":
-                    text = self._free_text(Template._patient_lang(partner, company))
-                else:
-                    text = self.template_id._render(
-                        partner,
-                        self.env["calendar.event"],
-                        company,
-                        marketing=marketing,
-                    )
-                units = Template._units(text, company)
-            vals_list.append(
-                {
-                    "wizard_id": self.id,
-                    "partner_id": partner.id,
-                    "phone": partner.clinic_mobile or partner.phone,
-                    "included": not reason,
-                    "reason": reason,
-                    "text": text,
-                    "units": units,
-                }
-            )
-        self.line_ids.unlink()
-        self.env["clinic.sms.send.wizard.line"].create(vals_list)
-
-    # ------------------------------------------------------------------
     # Buttons: Next, Back, Send (Cancel closes the dialog)
     # ------------------------------------------------------------------
     def _reopen(self):
@@ -308,65 +226,3 @@ class ClinicSmsSendWizard(models.TransientModel):
             "view_mode": "form",
             "target": "current",
         }
-
-    def _create_mailing(self):
-        excluded = self.line_ids.filtered(lambda line: not line.included)
-        reasons = dict(
-            self.env["clinic.sms.message"]
-            ._fields["reason"]
-            ._description_selection(self.env)
-        )
-        summary = "\n".join(
-            f"{line.partner_id.display_name}: {reasons.get(line.reason, line.reason)}"
-            for line in excluded
-        )
-        name = self.template_id.name
-        if self.content == "text":
-            name = (self.custom_text or "").strip()[:60]
-        return self.env["clinic.sms.mailing"].create(
-            {
-                "name": name,
-                "kind": self.mode,
-                "purpose": self.purpose,
-                "company_id": self.company_id.id,
-                "template_id": self._template_sent().id,
-                "excluded_count": len(excluded),
-                "exclusion_summary": summary,
-            }
-        )
-
-    def _template_sent(self):
-        if self.content == "text":
-            return self.env["clinic.sms.template"]
-        return self.template_id
-
-    def _message_row(self, mailing, line):
-        return {
-            "kind": "mass" if self.mode == "mass" else "private",
-            "purpose": self.purpose,
-            "company_id": self.company_id.id,
-            "template_id": self._template_sent().id,
-            "partner_id": line.partner_id.id,
-            "phone": line.phone,
-            "idempotency_key": f"mailing:{mailing.id}:{line.partner_id.id}",
-            "scheduled_at": fields.Datetime.now(),
-            "state": "queued",
-            "mailing_id": mailing.id,
-            "body": line.text,
-        }
-
-
-class ClinicSmsSendWizardLine(models.TransientModel):
-    _name = "clinic.sms.send.wizard.line"
-    _description = "Send SMS: recipient"
-    _order = "included desc, id"
-
-    wizard_id = fields.Many2one(
-        "clinic.sms.send.wizard", required=True, ondelete="cascade"
-    )
-    partner_id = fields.Many2one("res.partner", string="Recipient", required=True)
-    phone = fields.Char()
-    included = fields.Boolean(string="Will Receive")
-    reason = fields.Selection(REASONS, string="Why Not")
-    text = fields.Text()
-    units = fields.Integer()
