@@ -31,6 +31,8 @@ from . import clinic_sms_dashboard
 from . import clinic_sms_dashboard_actions
 from . import ir_http
 from . import clinic_sms_waitlist
+from . import clinic_sms_waitlist_slot
+from . import clinic_sms_waitlist_offer
 from . import calendar_event_waitlist
 from . import clinic_sms_wallet_move_spent
 from . import res_company_waitlist
@@ -38,7 +40,11 @@ from . import res_config_settings_waitlist
 from . import res_partner_waitlist
 from . import clinic_sms_inbound_waitlist
 from . import clinic_sms_compliance
+from . import clinic_sms_compliance_hold
+from . import clinic_sms_gdpr_export
 from . import clinic_sms_conversation
+from . import clinic_sms_conversation_thread
+from . import clinic_sms_conversation_reply
 from . import res_company_link
 from . import res_config_settings_link
 from . import calendar_event_link

@@ -1,13 +1,12 @@
-import uuid
-
-from markupsafe import Markup
+"""The conversations inbox (R-9.2): a thread's record and state, and the
+filing of received replies in their thread. The thread's rendering is in
+clinic_sms_conversation_thread.py, answering from it in
+clinic_sms_conversation_reply.py."""
 
 from odoo import api, fields, models
 from odoo.exceptions import UserError
-from odoo.tools.misc import format_datetime
 
 from ..tools import segments
-from .clinic_sms_message import CONSENT_FIELD
 
 # what a reply from the inbox must have: the patient's consent to be written
 # to about their care, like any appointment message (never "essential")
@@ -213,177 +212,8 @@ class ClinicSmsConversation(models.Model):
         return self.browse(row[0])
 
     # ------------------------------------------------------------------
-    # The thread
+    # Inbox actions
     # ------------------------------------------------------------------
-    def _sent_messages(self):
-        self.ensure_one()
-        return self.env["clinic.sms.message"].search(
-            [
-                ("partner_id", "=", self.partner_id.id),
-                ("company_id", "=", self.company_id.id),
-                ("channel", "=", "sms"),
-            ],
-            order="id desc",
-            limit=THREAD_LIMIT,
-        )
-
-    def _received_messages(self):
-        self.ensure_one()
-        return self.env["clinic.sms.inbound"].search(
-            [
-                ("partner_id", "=", self.partner_id.id),
-                ("company_id", "=", self.company_id.id),
-            ],
-            order="received_at desc, id desc",
-            limit=THREAD_LIMIT,
-        )
-
-    def _thread_entries(self):
-        """(date, direction, text, status) of the thread, oldest first."""
-        self.ensure_one()
-        if not (self.partner_id and self.company_id):
-            return []
-        states = dict(
-            self.env["clinic.sms.message"]
-            ._fields["state"]
-            ._description_selection(self.env)
-        )
-        entries = [
-            (inbound.received_at, "in", inbound.text or "", "")
-            for inbound in reversed(self._received_messages())
-        ]
-        entries += [
-            (
-                message.sent_at or message.scheduled_at,
-                "out",
-                message.body or message.template_id.name or "",
-                states.get(message.state, ""),
-            )
-            for message in reversed(self._sent_messages())
-        ]
-        # stable: same-second entries keep the order they were recorded in
-        entries.sort(key=lambda entry: entry[0])
-        return entries[-THREAD_LIMIT:]
-
-    def _render_thread(self):
-        entries = self._thread_entries()
-        if not entries:
-            return Markup("<p class='text-muted'>%s</p>") % self.env._(
-                "No message yet."
-            )
-        tz = self.company_id.clinic_sms_tz or self.env.user.tz or "UTC"
-        rows = []
-        for date, direction, text, status in entries:
-            when = format_datetime(self.env, date, tz=tz, dt_format="short")
-            meta = f"{when} · {status}" if status else when
-            side = "o_clinic_sms_in" if direction == "in" else "o_clinic_sms_out"
-            align = "me-5" if direction == "in" else "ms-5 text-end"
-            color = "bg-light" if direction == "in" else "bg-info-subtle"
-            # the patient's words are escaped: shown, never interpreted
-            rows.append(
-                Markup(
-                    "<div class='%s %s mb-2'><div class='d-inline-block rounded "
-                    "p-2 %s text-start' style='white-space: pre-wrap'>%s</div>"
-                    "<div class='small text-muted'>%s</div></div>"
-                )
-                % (side, align, color, text, meta)
-            )
-        return Markup("<div class='o_clinic_sms_thread'>%s</div>") % Markup("").join(
-            rows
-        )
-
-    # ------------------------------------------------------------------
-    # Answer from the thread (R-9.2)
-    # ------------------------------------------------------------------
-    def _recipient_problem(self):
-        """Why the patient cannot be answered now, or None: no mobile, opted
-        out (blacklisted), no consent."""
-        self.ensure_one()
-        partner = self.partner_id
-        if not partner:
-            return None
-        number = partner.clinic_mobile
-        if not number:
-            return self.env._(
-                "%(patient)s has no valid mobile number.", patient=partner.name
-            )
-        if self.env["clinic.sms.message"]._blacklisted_numbers({number}):
-            return self.env._(
-                "%(number)s has opted out (STOP): the clinic cannot write to "
-                "this number any more, unless the patient replies START.",
-                number=number,
-            )
-        if not partner[CONSENT_FIELD[REPLY_PURPOSE]]:
-            return self.env._(
-                "%(patient)s has not given consent to receive appointment SMS: "
-                "record their consent on the patient before answering.",
-                patient=partner.name,
-            )
-        return None
-
-    def action_send_reply(self):
-        """Queue the typed answer through the outbox, authored by the user,
-        after checking the number, opt-out, consent, length and wallet."""
-        self.ensure_one()
-        self.check_access("write")
-        text = (self.reply_text or "").strip()
-        if not text:
-            raise UserError(self.env._("Write the answer first."))
-        problem = self._recipient_problem()
-        if problem:
-            raise UserError(problem)
-        company = self.company_id
-        info = segments.count(text, smart=company.clinic_sms_smart_encoding)
-        if info.parts > company.clinic_sms_max_parts:
-            raise UserError(
-                self.env._(
-                    "This answer takes %(parts)s SMS parts; the clinic allows "
-                    "%(max)s. Shorten it.",
-                    parts=info.parts,
-                    max=company.clinic_sms_max_parts,
-                )
-            )
-        balance = company.clinic_sms_wallet_id.balance
-        if info.parts > balance:
-            raise UserError(
-                self.env._(
-                    "This answer needs %(needed)s units but the clinic has "
-                    "%(balance)s. Ask an SMS manager to replenish the wallet.",
-                    needed=info.parts,
-                    balance=balance,
-                )
-            )
-        now = fields.Datetime.now()
-        # as the user: the message is theirs (create_uid); a raw insert that
-        # the dispatcher picks up, checks again and bills like any message
-        self.env["clinic.sms.message"]._insert_queued(
-            [
-                {
-                    "kind": "conversation",
-                    "purpose": REPLY_PURPOSE,
-                    "company_id": company.id,
-                    "partner_id": self.partner_id.id,
-                    "phone": self.partner_id.clinic_mobile,
-                    "body": text,
-                    "idempotency_key": f"conversation:{self.id}:{uuid.uuid4().hex}",
-                    "scheduled_at": now,
-                    "state": "queued",
-                }
-            ]
-        )
-        self.write(
-            {
-                "reply_text": False,
-                "unread_count": 0,
-                "last_message_date": now,
-                "last_message_preview": text[:PREVIEW_LENGTH],
-            }
-        )
-        self.env.ref(
-            "clinic_sms_reminders.ir_cron_clinic_sms_dispatch"
-        ).sudo()._trigger()
-        return True
-
     def action_mark_read(self):
         self.write({"unread_count": 0})
         return True

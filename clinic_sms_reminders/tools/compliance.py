@@ -24,7 +24,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, time, timedelta
 
-from .quiet_hours import _zone
+from .tz_offsets import naive_utc, zone_of
+from .window_search import ceil_minute
 
 MARKETING_KINDS = frozenset({"mass", "birthday", "recall"})
 # how long a held message stays worth sending, per kind
@@ -54,19 +55,13 @@ class MarketingPolicy:
     horizon_days: int = DEFAULT_HORIZON_DAYS
 
 
-def _naive_utc(moment):
-    if moment.tzinfo is not None:
-        return moment.astimezone(UTC).replace(tzinfo=None)
-    return moment
-
-
 def _instant(day, wall, zone):
     return datetime.combine(day, wall, tzinfo=zone).astimezone(UTC).replace(tzinfo=None)
 
 
 def local_date(instant, tz_name):
     """Local calendar date of a naive UTC instant."""
-    return _naive_utc(instant).replace(tzinfo=UTC).astimezone(_zone(tz_name)).date()
+    return naive_utc(instant).replace(tzinfo=UTC).astimezone(zone_of(tz_name)).date()
 
 
 def holiday_dates(intervals, tz_name):
@@ -104,17 +99,12 @@ def _window(day, zone, policy):
     )
 
 
-def _ceil_minute(moment):
-    floor = moment.replace(second=0, microsecond=0)
-    return floor if floor == moment else floor + timedelta(minutes=1)
-
-
 def next_marketing_time(when, tz_name, sent_days, policy, use_caps=True):
     """First instant ``>= when`` (whole minute unless ``when`` itself is
     allowed) at which a marketing message may go out; ``None`` when there is
     none within the policy's horizon."""
-    when = _naive_utc(when)
-    zone = _zone(tz_name)
+    when = naive_utc(when)
+    zone = zone_of(tz_name)
     today = local_date(when, tz_name)
     for offset in range(policy.horizon_days + 1):
         day = today + timedelta(days=offset)
@@ -125,7 +115,7 @@ def next_marketing_time(when, tz_name, sent_days, policy, use_caps=True):
         start, end = _window(day, zone, policy)
         if start <= when < end:
             return when
-        candidate = _ceil_minute(max(when, start))
+        candidate = ceil_minute(max(when, start))
         if candidate < end and local_date(candidate, tz_name) == day:
             return candidate
     return None
@@ -140,7 +130,7 @@ def hold(when, tz_name, sent_times, policy):
     if moment is None:
         free = next_marketing_time(when, tz_name, Counter(), policy, use_caps=False)
         return SKIP, REASON_CAP if free is not None else REASON_QUIET
-    if moment == _naive_utc(when):
+    if moment == naive_utc(when):
         return OK, None
     return WAIT, moment
 
