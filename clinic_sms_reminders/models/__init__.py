@@ -19,6 +19,7 @@ from . import clinic_sms_dispatch_checks
 from . import clinic_sms_dispatch_results
 from . import clinic_sms_reconcile
 from . import clinic_sms_case_note
+from . import clinic_sms_case_note_insert
 from . import clinic_sms_mailing
 from . import clinic_sms_schedule
 from . import clinic_sms_recall

@@ -125,7 +125,8 @@ class TestEndToEnd(ClinicSmsCase):
         template name and the send time in the clinic's language (French)
         and time zone (Paris), authored by the system for automatic
         messages, never repeating the text; a template name is shown, never
-        run; another addon's ``mail.message.create`` override sees them."""
+        run; another addon sees them through ``mail.message``'s extension
+        point ``_clinic_sms_case_notes_logged``."""
         self.patient.name = "<script>alert(1)</script> Doe"
         self.template.body = "Hi {patient_name} <b>bold</b> & {date}"
         self.template.name = "Rappel <b>24 h</b>"
@@ -142,13 +143,13 @@ class TestEndToEnd(ClinicSmsCase):
         notes_before = self.patient.message_ids
         MailMessage = type(self.env["mail.message"])
         seen = []
-        original = MailMessage.create
+        original = MailMessage._clinic_sms_case_notes_logged
 
-        def create(records, vals_list):
-            seen.extend(vals_list if isinstance(vals_list, list) else [vals_list])
-            return original(records, vals_list)
+        def logged(records):
+            seen.extend((note.model, note.res_id) for note in records)
+            return original(records)
 
-        with patch.object(MailMessage, "create", create):
+        with patch.object(MailMessage, "_clinic_sms_case_notes_logged", logged):
             self._dispatch(max(messages.mapped("scheduled_at")))
         self.assertEqual(set(messages.mapped("state")), {"delivered"})
         note = self.patient.message_ids - notes_before
@@ -156,15 +157,15 @@ class TestEndToEnd(ClinicSmsCase):
         # (the run also sends what the demo clinic has due: only this
         # patient's notes are looked at)
         self.assertEqual(
-            [
-                vals.get("res_id")
-                for vals in seen
-                if vals.get("model") == "res.partner"
-                and vals.get("res_id") == self.patient.id
-            ],
-            [self.patient.id],
-            "the note goes through mail.message.create (other addons' hooks)",
+            [res_id for model, res_id in seen if model == "res.partner"].count(
+                self.patient.id
+            ),
+            1,
+            "the notes are handed to mail.message's extension point",
         )
+        # what create() would have given: defaults of the other columns
+        self.assertTrue(note.date)
+        self.assertTrue(note.message_id)
         self.assertEqual(note.subtype_id, self.env.ref("mail.mt_note"))
         self.assertEqual(note.message_type, "notification")
         self.assertTrue(note.is_internal)

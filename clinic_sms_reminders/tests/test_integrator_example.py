@@ -1,7 +1,9 @@
 """An integrator's provider type, added by inheritance only (R-7.2, R-7.5):
 ``test_addons/clinic_sms_integrator_example`` (under 50 lines of Python)
 adds the type ``acme`` with ``selection_add`` and its gateway class, and the
-placeholder ``{patient_ref}`` (the patient's file number). It is installed on
+placeholder ``{patient_ref}`` (the patient's file number), and a column
+of its own on ``mail.message`` that the case notes get, seen by its override
+of ``_clinic_sms_case_notes_logged``. It is installed on
 a fresh database in a separate Odoo process, a confirmation whose template
 uses the placeholder is sent through it to a loopback stand-in of the
 gateway, and the gateway's signed delivery report reaches the webhook.
@@ -90,6 +92,22 @@ def test_integrator_provider_type_sends_and_takes_signed_reports(database, tmp_p
         _dispatch(rpc, rpc.xmlid("clinic_sms_reminders", "ir_cron_clinic_sms_dispatch"))
         [message] = rpc.messages([("id", "=", queued["id"])])
         assert message["state"] == "sent", (message, srv.log_tail())
+        # the case note has the other addon's default and went through its
+        # override of the extension point
+        notes = rpc(
+            "mail.message",
+            "search_read",
+            [
+                ("model", "=", "res.partner"),
+                ("res_id", "=", patient_id),
+                ("subtype_id", "=", rpc.xmlid("mail", "mt_note")),
+                ("body", "ilike", "SMS"),
+            ],
+            fields=["acme_channel", "acme_seen"],
+        )
+        assert [(n["acme_channel"], n["acme_seen"]) for n in notes] == [
+            ("chatter", True)
+        ], (notes, srv.log_tail())
         [(method, path, body)] = acme.requests
         payload = json.loads(body)
         assert (method, path) == ("POST", "/messages")
