@@ -530,3 +530,64 @@ class TestRpcAccessMatrixNewModels(RpcMatrixCase):
         # 7 profiles x (37 operations x own/other + 4 on shared consent rows
         # + 4 on link requests of no clinic; 13 actions x own/other)
         self.assertEqual(cells, {"crud": 7 * (37 * 2 + 4 + 4), "actions": 7 * (13 * 2)})
+
+    def test_waitlist_holds_the_clinics_own_people(self):
+        """R-9.3 R-8.2: clinic A's reception cannot put a contact of clinic B
+        on A's waitlist, nor tie an entry to B's appointment or practitioner
+        (A's freed slots would be offered by SMS to B's patient, and A would
+        read the number the offer went to); its own people it can."""
+        own_event = self._appointment(self.company_a)
+        contact_b = self._patient(self.company_b)
+        practitioner_b = self.env["res.partner"].create(
+            {"name": "Dr Anne Curie", "company_id": self.company_b.id}
+        )
+        valid = {
+            "company_id": self.company_a.id,
+            "partner_id": self.patient.id,
+            "practitioner_id": self.practitioner.id,
+            "appointment_id": own_event.id,
+        }
+        forged = {
+            "contact of B": {"partner_id": contact_b.id},
+            "appointment of B": {
+                "appointment_id": self._appointment(self.company_b).id
+            },
+            "practitioner of B": {"practitioner_id": practitioner_b.id},
+        }
+        Waitlist = self.env["clinic.sms.waitlist"]
+        for label, values in forged.items():
+            with self.subTest(label):
+                status, result = self.rpc(
+                    "sms_user",
+                    "clinic.sms.waitlist",
+                    "create",
+                    vals_list=[dict(valid, **values)],
+                )
+                self.assertIn(status, (403, 422), result)
+        self.assertFalse(Waitlist.search([("company_id", "=", self.company_a.id)]))
+        entry_ids = self.assertAllowed(
+            self.rpc("sms_user", "clinic.sms.waitlist", "create", vals_list=[valid])
+        )
+        for label, values in forged.items():
+            with self.subTest(f"moved to the {label}"):
+                status, result = self.rpc(
+                    "sms_user",
+                    "clinic.sms.waitlist",
+                    "write",
+                    ids=entry_ids,
+                    vals=values,
+                )
+                self.assertIn(status, (403, 422), result)
+        self.assertEqual(
+            Waitlist.browse(entry_ids).read(list(valid))[0],
+            {
+                "id": entry_ids[0],
+                "company_id": (self.company_a.id, self.company_a.name),
+                "partner_id": (self.patient.id, self.patient.display_name),
+                "practitioner_id": (
+                    self.practitioner.id,
+                    self.practitioner.display_name,
+                ),
+                "appointment_id": (own_event.id, own_event.display_name),
+            },
+        )
