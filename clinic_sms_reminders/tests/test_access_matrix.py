@@ -847,6 +847,18 @@ class RpcCase(HttpCase):
         )
         return response.status_code, response.json()
 
+    def rpc_create_then(self, profile, model, vals, method, companies=None, **kw):
+        """Create a ``model`` record (a wizard) as ``profile``, then, when that
+        worked, call ``method`` on it: the last answer."""
+        answer = self.rpc(
+            profile, model, "create", vals_list=[vals], companies=companies
+        )
+        if answer[0] != 200:
+            return answer
+        return self.rpc(
+            profile, model, method, ids=answer[1], companies=companies, **kw
+        )
+
     def assertRefused(self, profile, answer):
         status, body = answer
         self.assertEqual(status, 401 if profile == "public" else 403, body)
@@ -1267,19 +1279,12 @@ class TestRpcAccessMatrix(RpcMatrixCase):
     def _action_replenish(self, profile, company):
         wallet = company.clinic_sms_wallet_id.sudo()
         before = wallet.balance
-        answer = self.rpc(
+        answer = self.rpc_create_then(
             profile,
             "clinic.sms.replenish.wizard",
-            "create",
-            vals_list=[{"wallet_id": wallet.id, "units": 5, "note": "invoice 7"}],
+            {"wallet_id": wallet.id, "units": 5, "note": "invoice 7"},
+            "action_replenish",
         )
-        if answer[0] == 200:
-            answer = self.rpc(
-                profile,
-                "clinic.sms.replenish.wizard",
-                "action_replenish",
-                ids=answer[1],
-            )
 
         def check():
             wallet.invalidate_recordset()
@@ -1290,25 +1295,13 @@ class TestRpcAccessMatrix(RpcMatrixCase):
 
     def _action_preview(self, profile, company):
         event = self._appointment(company)
-        answer = self.rpc(
+        answer = self.rpc_create_then(
             profile,
             "clinic.sms.template.preview",
-            "create",
-            vals_list=[
-                {
-                    "template_id": self.clinic[company]["template"].id,
-                    "event_id": event.id,
-                }
-            ],
+            {"template_id": self.clinic[company]["template"].id, "event_id": event.id},
+            "read",
+            fields=["body"],
         )
-        if answer[0] == 200:
-            answer = self.rpc(
-                profile,
-                "clinic.sms.template.preview",
-                "read",
-                ids=answer[1],
-                fields=["body"],
-            )
         return answer, lambda: self.assertEqual(
             answer[1][0]["body"], f"{company.name}: hello Jeanne"
         )
@@ -1322,20 +1315,13 @@ class TestRpcAccessMatrix(RpcMatrixCase):
 
     def _action_dashboard(self, profile, company):
         """The SMS dashboard of a clinic: its balance and today's counts."""
-        answer = self.rpc(
+        answer = self.rpc_create_then(
             profile,
             "clinic.sms.dashboard",
-            "create",
-            vals_list=[{"company_id": company.id}],
+            {"company_id": company.id},
+            "read",
+            fields=["balance", "today_total_count"],
         )
-        if answer[0] == 200:
-            answer = self.rpc(
-                profile,
-                "clinic.sms.dashboard",
-                "read",
-                ids=answer[1],
-                fields=["balance", "today_total_count"],
-            )
         return answer, lambda: self.assertEqual(
             answer[1][0]["balance"], company.clinic_sms_wallet_id.sudo().balance
         )

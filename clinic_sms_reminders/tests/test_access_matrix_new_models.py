@@ -18,14 +18,13 @@ from .test_access_matrix import INTERNAL, MANAGER, RPC_PROFILES, USER, RpcMatrix
 # the values a write sets, which clinics. Threads, offers, slots and
 # statistics are made by the system; the reception works its clinic's inbox
 # and waitlist; the consent log and the link requests are the system's only.
+NOBODY_WRITES = {"write": None, "create": None, "unlink": None}
+# read by the reception of the clinic, never written by anyone
+MADE_BY_THE_SYSTEM = dict(NOBODY_WRITES, read=USER)
 NEW_MODELS = {
-    "clinic.sms.conversation": {
-        "read": USER,
-        "write": USER,
-        "create": None,
-        "unlink": None,
-        "vals": {"state": "closed"},
-    },
+    "clinic.sms.conversation": dict(
+        NOBODY_WRITES, read=USER, write=USER, vals={"state": "closed"}
+    ),
     "clinic.sms.waitlist": {
         "read": USER,
         "write": USER,
@@ -33,66 +32,24 @@ NEW_MODELS = {
         "unlink": USER,
         "vals": {"note": "Mornings only"},
     },
-    "clinic.sms.waitlist.slot": {
-        "read": USER,
-        "write": None,
-        "create": None,
-        "unlink": None,
-        "vals": {"office": "Room 2"},
-    },
-    "clinic.sms.waitlist.offer": {
-        "read": USER,
-        "write": None,
-        "create": None,
-        "unlink": None,
-        "vals": {"state": "accepted"},
-    },
-    "clinic.sms.report.message": {
-        "read": USER,
-        "write": None,
-        "create": None,
-        "unlink": None,
-        "vals": {"state": "delivered"},
-    },
-    "clinic.sms.report.attendance": {
-        "read": USER,
-        "write": None,
-        "create": None,
-        "unlink": None,
-        "vals": {"clinic_status": "confirmed"},
-    },
-    "clinic.sms.report.recall": {
-        "read": USER,
-        "write": None,
-        "create": None,
-        "unlink": None,
-        "vals": {"booked": True},
-    },
+    "clinic.sms.waitlist.slot": dict(MADE_BY_THE_SYSTEM, vals={"office": "Room 2"}),
+    "clinic.sms.waitlist.offer": dict(MADE_BY_THE_SYSTEM, vals={"state": "accepted"}),
+    "clinic.sms.report.message": dict(MADE_BY_THE_SYSTEM, vals={"state": "delivered"}),
+    "clinic.sms.report.attendance": dict(
+        MADE_BY_THE_SYSTEM, vals={"clinic_status": "confirmed"}
+    ),
+    "clinic.sms.report.recall": dict(MADE_BY_THE_SYSTEM, vals={"booked": True}),
     # an export row is made by the export button; the file is never rewritten
-    "clinic.sms.gdpr.export": {
-        "read": MANAGER,
-        "write": None,
-        "create": MANAGER,
-        "unlink": None,
-        "vals": {"filename": "forged.json"},
-    },
-    "clinic.sms.consent.log": {
-        "read": INTERNAL,
-        "write": None,
-        "create": None,
-        "unlink": None,
-        "vals": {"granted": False},
-        "shared": True,
-    },
+    "clinic.sms.gdpr.export": dict(
+        NOBODY_WRITES, read=MANAGER, create=MANAGER, vals={"filename": "forged.json"}
+    ),
+    "clinic.sms.consent.log": dict(
+        NOBODY_WRITES, read=INTERNAL, vals={"granted": False}, shared=True
+    ),
     # no clinic: requests on personal links, for the administrators only
-    "clinic.sms.link.attempt": {
-        "read": None,
-        "write": None,
-        "create": None,
-        "unlink": None,
-        "vals": {"failed": False},
-        "clinics": ("global",),
-    },
+    "clinic.sms.link.attempt": dict(
+        NOBODY_WRITES, read=None, vals={"failed": False}, clinics=("global",)
+    ),
     # compliance and waitlist settings of a clinic: Settings (administrators)
     "res.company": {
         "write": None,
@@ -106,19 +63,25 @@ NEW_MODELS = {
 
 BOTH = ("own", "other")
 # action -> (minimum level, clinics it runs on)
+# the reception's buttons of the inbox and the waitlist
+RECEPTION_BUTTONS = (
+    "conversation_reply",
+    "conversation_assign",
+    "conversation_mark_read",
+    "conversation_close",
+    "conversation_reopen",
+    "waitlist_cancel",
+    "waitlist_reset",
+    "waitlist_accept",
+    "waitlist_offer_on_cancel",
+)
 NEW_ACTIONS = {
-    "conversation_reply": (USER, BOTH),
-    "conversation_assign": (USER, BOTH),
-    "conversation_mark_read": (USER, BOTH),
-    "conversation_close": (USER, BOTH),
-    "conversation_reopen": (USER, BOTH),
+    **dict.fromkeys(RECEPTION_BUTTONS, (USER, BOTH)),
+    # the form of a new entry, from an appointment the user may read
     "waitlist_add_from_appointment": (INTERNAL, BOTH),
-    "waitlist_cancel": (USER, BOTH),
-    "waitlist_reset": (USER, BOTH),
-    "waitlist_accept": (USER, BOTH),
-    "waitlist_offer_on_cancel": (USER, BOTH),
     "gdpr_export": (MANAGER, BOTH),
     "verify_consent": (MANAGER, BOTH),
+    # Settings are Odoo's administrators' (base.group_system) only
     "compliance_settings": (None, BOTH),
 }
 SETTINGS = {
@@ -305,16 +268,11 @@ class TestRpcAccessMatrixNewModels(RpcMatrixCase):
 
     def _action_conversation_reply(self, profile, company, thread):
         """Type an answer in the thread, then Send Answer."""
-        answer = self.rpc(
-            profile,
-            "clinic.sms.conversation",
-            "write",
-            ids=thread.ids,
-            vals={"reply_text": "Yes, 11:00 is fine."},
-        )
+        text = {"reply_text": "Yes, 11:00 is fine."}
+        answer = self.rpc(profile, thread._name, "write", ids=thread.ids, vals=text)
         if answer[0] == 200:
             answer = self.rpc(
-                profile, "clinic.sms.conversation", "action_send_reply", ids=thread.ids
+                profile, thread._name, "action_send_reply", ids=thread.ids
             )
 
         def check():
@@ -332,43 +290,36 @@ class TestRpcAccessMatrixNewModels(RpcMatrixCase):
 
         return answer, check
 
-    def _prepare_conversation_assign(self, company):
-        return self._conversation(company)
+    def _button(self, profile, record, method, **expected):
+        """A button of ``record``'s form: (answer, check that ``record`` has
+        the ``expected`` values)."""
+        answer = self.rpc(profile, record._name, method, ids=record.ids)
+        return answer, lambda: self.assertEqual(
+            {name: record[name] for name in expected}, expected
+        )
+
+    _prepare_conversation_assign = _prepare_conversation_reply
+    _prepare_conversation_mark_read = _prepare_conversation_reply
+    _prepare_conversation_close = _prepare_conversation_reply
 
     def _action_conversation_assign(self, profile, company, thread):
-        answer = self.rpc(
-            profile, "clinic.sms.conversation", "action_assign_me", ids=thread.ids
-        )
-        return answer, lambda: self.assertEqual(thread.user_id, self.users[profile])
-
-    def _prepare_conversation_mark_read(self, company):
-        return self._conversation(company)
+        # (the public user has no account here: that cell is refused)
+        user = self.users.get(profile)
+        return self._button(profile, thread, "action_assign_me", user_id=user)
 
     def _action_conversation_mark_read(self, profile, company, thread):
-        answer = self.rpc(
-            profile, "clinic.sms.conversation", "action_mark_read", ids=thread.ids
-        )
-        return answer, lambda: self.assertEqual(thread.unread_count, 0)
-
-    def _prepare_conversation_close(self, company):
-        return self._conversation(company)
+        return self._button(profile, thread, "action_mark_read", unread_count=0)
 
     def _action_conversation_close(self, profile, company, thread):
-        answer = self.rpc(
-            profile, "clinic.sms.conversation", "action_close", ids=thread.ids
-        )
-        return answer, lambda: self.assertEqual(
-            (thread.state, thread.unread_count), ("closed", 0)
+        return self._button(
+            profile, thread, "action_close", state="closed", unread_count=0
         )
 
     def _prepare_conversation_reopen(self, company):
         return self._conversation(company, state="closed", unread_count=0)
 
     def _action_conversation_reopen(self, profile, company, thread):
-        answer = self.rpc(
-            profile, "clinic.sms.conversation", "action_reopen", ids=thread.ids
-        )
-        return answer, lambda: self.assertEqual(thread.state, "open")
+        return self._button(profile, thread, "action_reopen", state="open")
 
     # -- the waitlist (R-9.3) --------------------------------------------------
     def _prepare_waitlist_add_from_appointment(self, company):
@@ -394,17 +345,13 @@ class TestRpcAccessMatrixNewModels(RpcMatrixCase):
         return self._entry(company)
 
     def _action_waitlist_cancel(self, profile, company, entry):
-        answer = self.rpc(
-            profile, "clinic.sms.waitlist", "action_cancel", ids=entry.ids
-        )
-        return answer, lambda: self.assertEqual(entry.state, "cancelled")
+        return self._button(profile, entry, "action_cancel", state="cancelled")
 
     def _prepare_waitlist_reset(self, company):
         return self._entry(company, state="cancelled")
 
     def _action_waitlist_reset(self, profile, company, entry):
-        answer = self.rpc(profile, "clinic.sms.waitlist", "action_reset", ids=entry.ids)
-        return answer, lambda: self.assertEqual(entry.state, "waiting")
+        return self._button(profile, entry, "action_reset", state="waiting")
 
     def _prepare_waitlist_accept(self, company):
         return self._offer(company)
@@ -484,12 +431,8 @@ class TestRpcAccessMatrixNewModels(RpcMatrixCase):
         return self._patient(company)
 
     def _action_verify_consent(self, profile, company, patient):
-        answer = self.rpc(
-            profile,
-            "res.partner",
-            "action_clinic_verify_consent_chain",
-            ids=patient.ids,
-        )
+        verify = "action_clinic_verify_consent_chain"
+        answer = self.rpc(profile, "res.partner", verify, ids=patient.ids)
 
         def check():
             params = answer[1]["params"]
@@ -501,21 +444,9 @@ class TestRpcAccessMatrixNewModels(RpcMatrixCase):
     # -- compliance and waitlist settings (R-11.1, R-11.2, R-9.3) --------------
     def _action_compliance_settings(self, profile, company):
         """Settings, in that clinic: caps and waitlist offers."""
-        answer = self.rpc(
-            profile,
-            "res.config.settings",
-            "create",
-            vals_list=[SETTINGS],
-            companies=company,
+        answer = self.rpc_create_then(
+            profile, "res.config.settings", SETTINGS, "execute", companies=company
         )
-        if answer[0] == 200:
-            answer = self.rpc(
-                profile,
-                "res.config.settings",
-                "execute",
-                ids=answer[1],
-                companies=company,
-            )
         return answer, lambda: self.assertEqual(
             company.sudo().read(list(SETTINGS))[0], dict(SETTINGS, id=company.id)
         )
