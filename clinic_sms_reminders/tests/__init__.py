@@ -1,4 +1,5 @@
 from . import test_access_matrix
+from . import test_access_matrix_new_models
 from . import test_appointment_link
 from . import test_campaigns
 from . import test_compliance

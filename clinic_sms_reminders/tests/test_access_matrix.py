@@ -10,6 +10,7 @@ import base64
 import json
 import time
 from datetime import datetime, timedelta
+from typing import ClassVar
 
 from odoo.exceptions import AccessError
 from odoo.tests import Form, HttpCase, new_test_user, tagged
@@ -828,9 +829,14 @@ class RpcCase(HttpCase):
         cls.shared_provider = cls.env.ref("clinic_sms_reminders.provider_sandbox")
 
     # -- the client ----------------------------------------------------------
-    def rpc(self, profile, model, method, ids=None, **kwargs):
-        """POST /json/2/<model>/<method> as ``profile``: (status, result)."""
-        payload = dict(kwargs, context={"lang": "en_US"})
+    def rpc(self, profile, model, method, ids=None, companies=None, **kwargs):
+        """POST /json/2/<model>/<method> as ``profile``, in ``companies`` (the
+        company switcher's selection; default: all the user's): (status,
+        result)."""
+        context = {"lang": "en_US"}
+        if companies:
+            context["allowed_company_ids"] = companies.ids
+        payload = dict(kwargs, context=context)
         if ids is not None:
             payload["ids"] = ids
         headers = {"Content-Type": "application/json"}
@@ -840,6 +846,18 @@ class RpcCase(HttpCase):
             f"/json/2/{model}/{method}", data=json.dumps(payload), headers=headers
         )
         return response.status_code, response.json()
+
+    def rpc_create_then(self, profile, model, vals, method, companies=None, **kw):
+        """Create a ``model`` record (a wizard) as ``profile``, then, when that
+        worked, call ``method`` on it: the last answer."""
+        answer = self.rpc(
+            profile, model, "create", vals_list=[vals], companies=companies
+        )
+        if answer[0] != 200:
+            return answer
+        return self.rpc(
+            profile, model, method, ids=answer[1], companies=companies, **kw
+        )
 
     def assertRefused(self, profile, answer):
         status, body = answer
@@ -949,15 +967,6 @@ def _make(case, model, company):
                 "text": "Thanks",
             }
         )
-    if model == "clinic.sms.consent.log":
-        return env[model].create(
-            {
-                "partner_id": case.patient.id,
-                "company_id": company.id,
-                "purpose": "marketing",
-                "granted": True,
-            }
-        )
     if model == "calendar.event":
         return case._appointment(company)
     return env[model].create(_vals(case, model, company))
@@ -1045,8 +1054,6 @@ RPC_MODELS = {
         "unlink": MANAGER,
         "vals": {"delay_days": 30},
     },
-    # the consent log's writes are the object of its own tests (R-8.2)
-    "clinic.sms.consent.log": {"read": INTERNAL},
     "calendar.event": {"read": INTERNAL, "write": INTERNAL, "vals": {"name": "Moved"}},
 }
 
@@ -1056,6 +1063,9 @@ def _expected(profile, need, operation, clinic):
     shared) of a model whose ``operation`` needs level ``need``?"""
     if need is None or RPC_LEVEL[profile] < need:
         return False
+    if clinic == "global":
+        # a model without clinic: the groups decide alone
+        return True
     if clinic == "other":
         return profile == "admin_all"
     if clinic == "shared":
@@ -1076,11 +1086,26 @@ RPC_ACTIONS = {
 }
 
 
-class TestRpcAccessMatrix(RpcCase):
-    """R-8.2 R-6.2 R-7.2: profiles x (CRUD of every model of the addon, its
-    buttons and wizards) x clinics (own / other / shared), as real users over
-    JSON-2 against the running server. A refusal is a 401/403 that changes
-    nothing; an allowance has its real effect."""
+class RpcMatrixCase(RpcCase):
+    """The cells of an RPC matrix: ``MODELS`` (model -> minimum level per
+    operation, the values a write sets, which clinics), ``ACTIONS`` (action ->
+    minimum level, clinics; ``_action_<name>(profile, company)`` returns the
+    answer and a check of its effect), and how records are made."""
+
+    MODELS: ClassVar[dict] = {}
+    ACTIONS: ClassVar[dict] = {}
+    # actions on an appointment whose own-clinic cell, for an internal user,
+    # the booking permissions decide
+    BOOKING_ACTIONS = frozenset()
+
+    def _vals(self, model, company):
+        raise NotImplementedError
+
+    def _make(self, model, company):
+        raise NotImplementedError
+
+    def _state_of(self, company):
+        raise NotImplementedError
 
     def _snapshot(self, record):
         self.env.invalidate_all()
@@ -1095,12 +1120,12 @@ class TestRpcAccessMatrix(RpcCase):
         return record.read(fields)
 
     def _crud_cell(self, profile, model, operation, clinic):
-        spec = RPC_MODELS[model]
+        spec = self.MODELS[model]
         own, other = self.own_and_other(profile)
-        company = {"own": own, "other": other, "shared": False}[clinic]
+        company = {"own": own, "other": other}.get(clinic, False)
         allowed = _expected(profile, spec.get(operation), operation, clinic)
         if operation == "create":
-            vals = _vals(self, model, company)
+            vals = self._vals(model, company)
             before = self.env[model].sudo().with_context(active_test=False)
             before = before.search_count([])
             answer = self.rpc(profile, model, "create", vals_list=[vals])
@@ -1114,7 +1139,7 @@ class TestRpcAccessMatrix(RpcCase):
                 after = self.env[model].sudo().with_context(active_test=False)
                 self.assertEqual(after.search_count([]), before)
             return
-        record = _make(self, model, company)
+        record = self._make(model, company)
         before = self._snapshot(record)
         if operation == "read":
             answer = self.rpc(
@@ -1142,6 +1167,86 @@ class TestRpcAccessMatrix(RpcCase):
                 return
         self.assertRefused(profile, answer)
         self.assertEqual(self._snapshot(record), before)
+
+    def _action_cell(self, profile, action, clinic):
+        own, other = self.own_and_other(profile)
+        company = other if clinic == "other" else own
+        need = self.ACTIONS[action][0]
+        allowed = _expected(
+            profile, need, "read" if clinic == "shared" else "action", clinic
+        )
+        # what the action works on, made before the state it must not change
+        prepare = getattr(self, f"_prepare_{action}", None)
+        args = (prepare(company),) if prepare else ()
+        state = self._state_of(company)
+        answer, check = getattr(self, f"_action_{action}")(profile, company, *args)
+        if action in self.BOOKING_ACTIONS and (profile, clinic) == ("internal", "own"):
+            # an internal user without SMS rights on an appointment of their
+            # clinic: the booking permissions decide (R-8.2), either way
+            # consistently
+            allowed = answer[0] == 200
+        if allowed:
+            self.assertAllowed(answer)
+            check()
+        else:
+            self.assertRefused(profile, answer)
+            self.assertEqual(self._state_of(company), state)
+
+    def _run_matrix(self):
+        """Every cell of ``MODELS`` and ``ACTIONS``: ({"crud": n, "actions":
+        n}, number of model operations)."""
+        cells = {"crud": 0, "actions": 0}
+        for model, spec in self.MODELS.items():
+            clinics = spec.get("clinics") or (
+                ("own", "other", "shared") if spec.get("shared") else ("own", "other")
+            )
+            for operation in ("read", "write", "create", "unlink"):
+                if operation not in spec:
+                    continue
+                for clinic in clinics:
+                    for profile in RPC_PROFILES:
+                        with self.subTest(
+                            model=model, op=operation, clinic=clinic, profile=profile
+                        ):
+                            self._crud_cell(profile, model, operation, clinic)
+                        cells["crud"] += 1
+        for action, (_need, clinics) in self.ACTIONS.items():
+            for clinic in clinics:
+                for profile in RPC_PROFILES:
+                    with self.subTest(action=action, clinic=clinic, profile=profile):
+                        self._action_cell(profile, action, clinic)
+                    cells["actions"] += 1
+        operations = sum(
+            len({"read", "write", "create", "unlink"} & set(spec))
+            for spec in self.MODELS.values()
+        )
+        # the size of the matrix is part of the report
+        print(  # pylint: disable=print-used
+            f"\n{type(self).__name__}: {len(RPC_PROFILES)} profiles x "
+            f"({operations} model operations on {len(self.MODELS)} models + "
+            f"{len(self.ACTIONS)} actions) x own/other/shared clinics = "
+            f"{cells['crud']} + {cells['actions']} = "
+            f"{cells['crud'] + cells['actions']} cells over JSON-2"
+        )
+        return cells, operations
+
+
+class TestRpcAccessMatrix(RpcMatrixCase):
+    """R-8.2 R-6.2 R-7.2: profiles x (CRUD of every model of the addon, its
+    buttons and wizards) x clinics (own / other / shared), as real users over
+    JSON-2 against the running server. A refusal is a 401/403 that changes
+    nothing; an allowance has its real effect. The models added later are in
+    test_access_matrix_new_models."""
+
+    MODELS = RPC_MODELS
+    ACTIONS = RPC_ACTIONS
+    BOOKING_ACTIONS = frozenset({"confirm_appointment"})
+
+    def _vals(self, model, company):
+        return _vals(self, model, company)
+
+    def _make(self, model, company):
+        return _make(self, model, company)
 
     # -- buttons and wizards ---------------------------------------------------
     def _action_send_wizard(self, profile, company):
@@ -1174,19 +1279,12 @@ class TestRpcAccessMatrix(RpcCase):
     def _action_replenish(self, profile, company):
         wallet = company.clinic_sms_wallet_id.sudo()
         before = wallet.balance
-        answer = self.rpc(
+        answer = self.rpc_create_then(
             profile,
             "clinic.sms.replenish.wizard",
-            "create",
-            vals_list=[{"wallet_id": wallet.id, "units": 5, "note": "invoice 7"}],
+            {"wallet_id": wallet.id, "units": 5, "note": "invoice 7"},
+            "action_replenish",
         )
-        if answer[0] == 200:
-            answer = self.rpc(
-                profile,
-                "clinic.sms.replenish.wizard",
-                "action_replenish",
-                ids=answer[1],
-            )
 
         def check():
             wallet.invalidate_recordset()
@@ -1197,25 +1295,13 @@ class TestRpcAccessMatrix(RpcCase):
 
     def _action_preview(self, profile, company):
         event = self._appointment(company)
-        answer = self.rpc(
+        answer = self.rpc_create_then(
             profile,
             "clinic.sms.template.preview",
-            "create",
-            vals_list=[
-                {
-                    "template_id": self.clinic[company]["template"].id,
-                    "event_id": event.id,
-                }
-            ],
+            {"template_id": self.clinic[company]["template"].id, "event_id": event.id},
+            "read",
+            fields=["body"],
         )
-        if answer[0] == 200:
-            answer = self.rpc(
-                profile,
-                "clinic.sms.template.preview",
-                "read",
-                ids=answer[1],
-                fields=["body"],
-            )
         return answer, lambda: self.assertEqual(
             answer[1][0]["body"], f"{company.name}: hello Jeanne"
         )
@@ -1229,20 +1315,13 @@ class TestRpcAccessMatrix(RpcCase):
 
     def _action_dashboard(self, profile, company):
         """The SMS dashboard of a clinic: its balance and today's counts."""
-        answer = self.rpc(
+        answer = self.rpc_create_then(
             profile,
             "clinic.sms.dashboard",
-            "create",
-            vals_list=[{"company_id": company.id}],
+            {"company_id": company.id},
+            "read",
+            fields=["balance", "today_total_count"],
         )
-        if answer[0] == 200:
-            answer = self.rpc(
-                profile,
-                "clinic.sms.dashboard",
-                "read",
-                ids=answer[1],
-                fields=["balance", "today_total_count"],
-            )
         return answer, lambda: self.assertEqual(
             answer[1][0]["balance"], company.clinic_sms_wallet_id.sudo().balance
         )
@@ -1268,27 +1347,6 @@ class TestRpcAccessMatrix(RpcCase):
                 self.assertEqual(copy.company_id, company)
 
         return answer, check
-
-    def _action_cell(self, profile, action, clinic):
-        own, other = self.own_and_other(profile)
-        company = other if clinic == "other" else own
-        need = RPC_ACTIONS[action][0]
-        allowed = _expected(
-            profile, need, "read" if clinic == "shared" else "action", clinic
-        )
-        state = self._state_of(company)
-        answer, check = getattr(self, f"_action_{action}")(profile, company)
-        if (action, profile, clinic) == ("confirm_appointment", "internal", "own"):
-            # an internal user without SMS rights on an appointment of their
-            # clinic: the booking permissions decide (R-8.2), either way
-            # consistently
-            allowed = answer[0] == 200
-        if allowed:
-            self.assertAllowed(answer)
-            check()
-        else:
-            self.assertRefused(profile, answer)
-            self.assertEqual(self._state_of(company), state)
 
     def _state_of(self, company):
         """What a refused action must leave untouched in a clinic."""
@@ -1325,39 +1383,8 @@ class TestRpcAccessMatrix(RpcCase):
         """R-8.2 R-6.2 R-7.2 R-5.5 R-3.5: every profile x every operation of
         every model and every action x own / other / shared clinic, over
         JSON-2; prints the size of the matrix."""
-        cells = {"crud": 0, "actions": 0}
-        for model, spec in RPC_MODELS.items():
-            clinics = (
-                ("own", "other", "shared") if spec.get("shared") else ("own", "other")
-            )
-            for operation in ("read", "write", "create", "unlink"):
-                if operation not in spec:
-                    continue
-                for clinic in clinics:
-                    for profile in RPC_PROFILES:
-                        with self.subTest(
-                            model=model, op=operation, clinic=clinic, profile=profile
-                        ):
-                            self._crud_cell(profile, model, operation, clinic)
-                        cells["crud"] += 1
-        for action, (_need, clinics) in RPC_ACTIONS.items():
-            for clinic in clinics:
-                for profile in RPC_PROFILES:
-                    with self.subTest(action=action, clinic=clinic, profile=profile):
-                        self._action_cell(profile, action, clinic)
-                    cells["actions"] += 1
-        operations = sum(
-            len({"read", "write", "create", "unlink"} & set(spec))
-            for spec in RPC_MODELS.values()
-        )
-        # the size of the matrix is part of the report
-        print(  # pylint: disable=print-used
-            f"\nRPC access matrix: {len(RPC_PROFILES)} profiles x "
-            f"({operations} model operations on {len(RPC_MODELS)} models + "
-            f"{len(RPC_ACTIONS)} actions) x own/other/shared clinics = "
-            f"{cells['crud']} + {cells['actions']} = "
-            f"{cells['crud'] + cells['actions']} cells over JSON-2"
-        )
-        # 7 profiles x (45 model operations x own/other + 8 on shared
+        cells, operations = self._run_matrix()
+        self.assertEqual(operations, 44)
+        # 7 profiles x (44 model operations x own/other + 8 on shared
         # records; 6 actions x own/other + 1 on a shared record)
-        self.assertEqual(cells, {"crud": 7 * (45 * 2 + 8), "actions": 7 * (6 * 2 + 1)})
+        self.assertEqual(cells, {"crud": 7 * (44 * 2 + 8), "actions": 7 * (6 * 2 + 1)})
