@@ -17,7 +17,7 @@ _logger = logging.getLogger(__name__)
 class ClinicSmsDispatcher(models.AbstractModel):
     _inherit = "clinic.sms.dispatcher"
 
-    def _send_chunks(self, paid, provider, now, deadline):
+    def _send_chunks(self, paid, provider, now, deadline, stamped=()):
         """Hand the paid messages to the provider chunk by chunk, each chunk's
         answer committed at once; what could not be attempted before the
         deadline goes back to the queue and is refunded.
@@ -25,7 +25,9 @@ class ClinicSmsDispatcher(models.AbstractModel):
         Near the deadline a chunk is cut to what can end in time even if
         every request took the provider's whole timeout (requests run
         ``max_connections`` at a time). Each chunk is
-        stamped ``sending_since`` (committed) just before it is handed over.
+        stamped ``sending_since`` (committed) just before it is handed over;
+        ``stamped``: ids stamped already, with the 'sending' commit that
+        comes right before the first chunk.
         While it is with the provider, its rows and the rest of the batch are
         held with ``FOR KEY SHARE``: a delivery report can still update them
         (no conflict with that lock), but the stuck-message recovery (``FOR
@@ -45,7 +47,12 @@ class ClinicSmsDispatcher(models.AbstractModel):
             if deadline is not None and per_message > 0:
                 fits = int((left - MIN_SECONDS_FOR_A_BATCH) / per_message)
                 chunk_size = max(1, min(size, fits))
-            chunk = self._hand_over(pending[:chunk_size])
+            head = pending[:chunk_size]
+            if stamped and set(head.ids) <= stamped:
+                # stamped with the 'sending' commit just before (first chunk)
+                chunk, stamped = head, ()
+            else:
+                chunk = self._hand_over(head)
             pending = self._hold(pending)
             chunk &= pending
             if not chunk:

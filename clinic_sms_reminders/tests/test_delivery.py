@@ -1,6 +1,6 @@
 import base64
 import time
-from datetime import timedelta
+from datetime import datetime, timedelta
 from unittest.mock import patch
 
 import requests
@@ -619,6 +619,8 @@ class TestEmptyText(DeliveryCase):
                 "phone": "+33612345678",
                 "idempotency_key": "empty-text",
                 "body": "  ",
+                # within the sending window whatever the hour of the run
+                "scheduled_at": datetime(2030, 6, 4, 9, 0),
             }
         )
         calls = self._send(message, [FakeResponse()])
