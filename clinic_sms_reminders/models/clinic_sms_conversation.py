@@ -4,7 +4,7 @@ clinic_sms_conversation_thread.py, answering from it in
 clinic_sms_conversation_reply.py."""
 
 from odoo import api, fields, models
-from odoo.exceptions import UserError
+from odoo.exceptions import UserError, ValidationError
 
 from ..tools import segments
 
@@ -214,6 +214,22 @@ class ClinicSmsConversation(models.Model):
     # ------------------------------------------------------------------
     # Inbox actions
     # ------------------------------------------------------------------
+    @api.constrains("user_id", "company_id")
+    def _check_assignee_of_the_clinic(self):
+        """A thread is assigned to someone of its clinic's staff only: the
+        form's domain is not a rule (RPC ignores it)."""
+        for thread in self.filtered("user_id"):
+            user = thread.user_id.sudo()
+            if user.share or thread.company_id not in user.company_ids:
+                raise ValidationError(
+                    self.env._(
+                        "%(user)s does not work at %(clinic)s: a conversation is "
+                        "assigned to someone of its clinic.",
+                        user=user.name,
+                        clinic=thread.company_id.name,
+                    )
+                )
+
     def action_mark_read(self):
         self.write({"unread_count": 0})
         return True

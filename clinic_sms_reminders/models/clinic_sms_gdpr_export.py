@@ -47,19 +47,23 @@ class ClinicSmsGdprExport(models.Model):
         partner.check_access("read")
         companies = self.env.companies
         payload = self._export_payload(partner, companies)
-        export = self.create(
+        # the row and its file are written by the system only, from what the
+        # user may read: nobody can make up an export
+        export = self.sudo().create(
             {
                 "partner_id": partner.id,
                 "company_id": self.env.company.id,
                 "company_ids": [(6, 0, companies.ids)],
+                "user_id": self.env.user.id,
                 "filename": f"sms-record-{partner.id}.json",
+                "data": base64.b64encode(
+                    json.dumps(
+                        payload, ensure_ascii=False, indent=1, default=str
+                    ).encode()
+                ),
             }
         )
-        # the binary is written by the system: the row itself is read-only
-        export.sudo().data = base64.b64encode(
-            json.dumps(payload, ensure_ascii=False, indent=1, default=str).encode()
-        )
-        return export
+        return export.with_env(self.env)
 
     @api.model
     def _export_payload(self, partner, companies):

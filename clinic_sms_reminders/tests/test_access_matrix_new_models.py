@@ -39,9 +39,10 @@ NEW_MODELS = {
         MADE_BY_THE_SYSTEM, vals={"clinic_status": "confirmed"}
     ),
     "clinic.sms.report.recall": dict(MADE_BY_THE_SYSTEM, vals={"booked": True}),
-    # an export row is made by the export button; the file is never rewritten
+    # an export row is made by the export button only (never by hand: no
+    # made-up export); the file is never rewritten
     "clinic.sms.gdpr.export": dict(
-        NOBODY_WRITES, read=MANAGER, create=MANAGER, vals={"filename": "forged.json"}
+        NOBODY_WRITES, read=MANAGER, vals={"filename": "forged.json"}
     ),
     "clinic.sms.consent.log": dict(
         NOBODY_WRITES, read=INTERNAL, vals={"granted": False}, shared=True

@@ -2,7 +2,7 @@
 patient and clinic, unread counts, answers from the thread, assign, close."""
 
 from odoo import fields
-from odoo.exceptions import AccessError, UserError
+from odoo.exceptions import AccessError, UserError, ValidationError
 
 from .common import ClinicSmsCase, make_user
 
@@ -223,6 +223,34 @@ class TestConversations(ClinicSmsCase):
         self.assertEqual(thread.state, "open")
         thread.action_mark_read()
         self.assertFalse(thread.has_unread)
+
+    def test_assigned_only_to_staff_of_the_clinic(self):
+        """R-9.2 R-8.2: the reception cannot hand a thread to someone of
+        another clinic (the form's domain is no rule over RPC), nor to a
+        portal user; a colleague of the clinic is fine."""
+        self._reply("Bonjour, une question sur ma facture")
+        thread = self._thread()
+        with self.assertRaises(ValidationError):
+            thread.write({"user_id": self.other_reception.id})
+        portal = self.env["res.users"].create(
+            {
+                "name": "Portal Patient",
+                "login": "portal.patient@example.com",
+                "group_ids": [(6, 0, self.env.ref("base.group_portal").ids)],
+                "company_id": self.company.id,
+                "company_ids": [(6, 0, self.company.ids)],
+            }
+        )
+        with self.assertRaises(ValidationError):
+            thread.write({"user_id": portal.id})
+        colleague = make_user(
+            self.env,
+            "colleague.desk@example.com",
+            "base.group_user,clinic_sms_reminders.group_clinic_sms_user",
+            self.company,
+        )
+        thread.write({"user_id": colleague.id})
+        self.assertEqual(thread.user_id, colleague)
 
     def test_opening_the_thread_in_the_inbox_reads_it(self):
         """R-9.2: the inbox's form reads the thread: no unread reply left; a
