@@ -43,10 +43,15 @@ class ClinicSmsTemplate(models.Model):
         ).items():
             template = template.with_context(lang=lang)
             mention = template._opt_out_mention(company) if marketing else ""
+            definitions = template._placeholder_definitions()
             for message in group:
                 try:
                     result[message.id] = template._fit(
-                        message.partner_id, message.appointment_id, company, mention
+                        message.partner_id,
+                        message.appointment_id,
+                        company,
+                        mention,
+                        definitions=definitions,
                     ).text
                 except ValueError as error:
                     result[message.id] = error
@@ -68,13 +73,16 @@ class ClinicSmsTemplate(models.Model):
         mention = template._opt_out_mention(company) if marketing else ""
         return template._fit(partner, event, company, mention, body=body).text
 
-    def _fit(self, partner, event, company, mention="", body=None):
+    def _fit(self, partner, event, company, mention="", body=None, definitions=None):
         """:class:`placeholders.Fitted` rendering of this template (in the
         context language) for ``partner`` and ``event``, within the clinic's
         part limit (R-3.3); ``mention`` is the opt-out mention of marketing
-        texts, appended after a space; ``body`` replaces the template's text."""
+        texts, appended after a space; ``body`` replaces the template's text;
+        ``definitions``: ``_placeholder_definitions()`` when already known
+        (one lookup per batch, not per message)."""
         self.ensure_one()
-        definitions = self._placeholder_definitions()
+        if definitions is None:
+            definitions = self._placeholder_definitions()
         values = self._placeholder_values(partner, event, company)
         return placeholders.render_to_fit(
             (self.body if body is None else body) or "",
@@ -122,7 +130,10 @@ class ClinicSmsTemplate(models.Model):
     def _appointment_tz(self, event, company):
         """Time zone of an appointment's date and time (R-2.7): the event's
         own, else the clinic's; never the patient's home zone."""
-        event_tz = event.event_tz if event else False
+        # calendar's ``event_tz`` is computed (with every recurrence field)
+        # on each read and is only ever set on recurrent events: read the
+        # recurrence's own, stored, instead
+        event_tz = event.recurrence_id.event_tz if event and event.recurrency else False
         return event_tz or company.clinic_sms_tz or "UTC"
 
     def _placeholder_values(self, partner, event, company):

@@ -85,10 +85,23 @@ def smart_replace(text):
     return (text or "").translate(_SMART_TABLE)
 
 
+GSM7_CHARS = GSM7_BASIC_CHARS | GSM7_EXTENSION_CHARS
+# the escape characters, as a string for str.count (C speed)
+_EXTENSION = "".join(sorted(GSM7_EXTENSION_CHARS))
+
+
 def _is_gsm7(text):
-    return all(
-        char in GSM7_BASIC_CHARS or char in GSM7_EXTENSION_CHARS for char in text
-    )
+    return GSM7_CHARS.issuperset(text)
+
+
+def _gsm7_length(text):
+    """Septets of a GSM-7 text: the extension characters take two."""
+    return len(text) + sum(text.count(char) for char in _EXTENSION)
+
+
+def _ucs2_length(text):
+    """UTF-16 code units: characters beyond the BMP take two."""
+    return len(text.encode("utf-16-le")) // 2
 
 
 def _gsm7_weights(text):
@@ -119,11 +132,16 @@ def _pack(weights, single_limit, part_limit):
 
 def _count_exact(text):
     if _is_gsm7(text):
-        encoding = GSM7
-        figures = _pack(_gsm7_weights(text), GSM7_SINGLE_LIMIT, GSM7_PART_LIMIT)
+        encoding, single, part = GSM7, GSM7_SINGLE_LIMIT, GSM7_PART_LIMIT
+        length, weights = _gsm7_length(text), _gsm7_weights
     else:
-        encoding = UCS2
-        figures = _pack(_ucs2_weights(text), UCS2_SINGLE_LIMIT, UCS2_PART_LIMIT)
+        encoding, single, part = UCS2, UCS2_SINGLE_LIMIT, UCS2_PART_LIMIT
+        length, weights = _ucs2_length(text), _ucs2_weights
+    if length <= single:
+        # one part (most texts): no need to weigh every character
+        figures = (length, 1 if length else 0, single, single - length)
+    else:
+        figures = _pack(weights(text), single, part)
     length, parts, per_part, chars_left = figures
     return SegmentInfo(
         encoding=encoding,
