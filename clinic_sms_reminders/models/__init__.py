@@ -36,3 +36,4 @@ from . import res_config_settings_link
 from . import calendar_event_link
 from . import clinic_sms_template_link
 from . import clinic_sms_link_attempt
+from . import clinic_sms_message_resend
