@@ -1,4 +1,4 @@
-from odoo import models
+from odoo import fields, models
 from odoo.exceptions import AccessError, UserError
 from odoo.tools import SQL
 
@@ -12,11 +12,23 @@ class ClinicSmsMessage(models.Model):
 
     _inherit = "clinic.sms.message"
 
+    body_preview = fields.Char(
+        string="Text",
+        compute="_compute_body_preview",
+        help="The text on one line; the whole of it on hover or in the form.",
+    )
+
     # the History list's order (sent_at desc, scheduled_at desc, id desc, the
     # never-sent rows after the sent ones) read from an index, not sorted
     _history_order_index = models.Index(
         "(sent_at DESC NULLS LAST, scheduled_at DESC, id DESC)"
     )
+
+    def _compute_body_preview(self):
+        # a char, not a text: the list keeps it on one line and shows the
+        # whole of it on hover
+        for message in self:
+            message.body_preview = " ".join((message.body or "").split())
 
     def _order_field_to_sql(self, alias, field_name, direction, nulls, query):
         # a message never sent has no sent_at: listed after the sent ones in

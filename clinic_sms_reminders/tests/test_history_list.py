@@ -16,7 +16,7 @@ LIST_FIELDS = (
     "reason",
     "scheduled_at",
     "sent_at",
-    "body",
+    "body_preview",
 )
 TECHNICAL_KEYS = (
     "idempotency_key",
@@ -161,7 +161,7 @@ class TestHistoryList(ClinicSmsCase):
         )
 
     def test_resend_from_the_list_as_a_manager(self):
-        early, late, failed, unknown, queued = self._history()
+        failed, unknown = self._history()[2:4]
         selected = (failed | unknown).with_user(self.manager)
         action = selected.action_resend_selected()
         self.assertEqual(action["tag"], "display_notification")
@@ -185,7 +185,7 @@ class TestHistoryList(ClinicSmsCase):
         )
 
     def test_resend_refused_for_sent_or_queued_messages(self):
-        early, late, failed, unknown, queued = self._history()
+        _early, late, failed, _unknown, queued = self._history()
         for message in (late, queued):
             with (
                 self.subTest(state=message.state),
@@ -200,14 +200,14 @@ class TestHistoryList(ClinicSmsCase):
         )
 
     def test_resend_refused_for_the_reception(self):
-        early, late, failed, unknown, queued = self._history()
+        failed, unknown = self._history()[2:4]
         with self.assertRaises(AccessError):
             (failed | unknown).with_user(self.receptionist).action_resend_selected()
         self.assertFalse((failed | unknown).resent_by_id)
 
     def test_resend_refused_for_another_clinic(self):
         """A manager of another clinic cannot resend this clinic's messages."""
-        early, late, failed, unknown, queued = self._history()
+        failed = self._history()[2]
         other = self.env["res.company"].create({"name": "Clinique Annexe"})
         outsider = make_user(
             self.env,
