@@ -10,7 +10,7 @@ class ClinicSmsMessage(models.Model):
     """History list (R-7.8): sent messages first, and a manager's Resend of
     the selected messages that failed or whose outcome is unknown (R-7.3)."""
 
-    _inherit = "clinic.sms.message"
+    _inherit = "clinic.sms.message"  # pylint: disable=consider-merging-classes-inherited
 
     body_preview = fields.Char(
         string="Text",

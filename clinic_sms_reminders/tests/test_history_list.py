@@ -1,8 +1,11 @@
+from datetime import timedelta
 from unittest.mock import patch
 
 from lxml import etree
 
+from odoo import fields
 from odoo.exceptions import AccessError, UserError
+from odoo.tests import HttpCase, new_test_user, tagged
 
 from .common import ClinicSmsCase, make_user, paris
 
@@ -218,3 +221,78 @@ class TestHistoryList(ClinicSmsCase):
         with self.assertRaises(AccessError):
             failed.with_user(outsider).action_resend_selected()
         self.assertFalse(failed.resent_by_id)
+
+
+@tagged("post_install", "-at_install")
+class TestHistoryTour(HttpCase):
+    """R-7.8 R-7.3 in a browser: an SMS manager of the main clinic finds a
+    patient's messages, the sent one first, and resends the failed one."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.env["res.lang"]._activate_lang("en_US")
+        company = cls.env.ref("base.main_company")
+        cls.manager = new_test_user(
+            cls.env,
+            login="history_manager",
+            password="history_manager",
+            groups="base.group_user,clinic_sms_reminders.group_clinic_sms_manager",
+            company_id=company.id,
+            company_ids=[(6, 0, company.ids)],
+            tz="Europe/Paris",
+            lang="en_US",
+        )
+        patient = cls.env["res.partner"].create(
+            {"name": "History Tour Patient", "phone": "+33 6 48 26 15 93"}
+        )
+        now = fields.Datetime.now()
+        Message = cls.env["clinic.sms.message"]
+        Message._insert_queued(
+            [
+                {
+                    "kind": "private",
+                    "purpose": "essential",
+                    "company_id": company.id,
+                    "partner_id": patient.id,
+                    "phone": "+33648261593",
+                    "idempotency_key": f"history-tour:{name}",
+                    "scheduled_at": now - timedelta(hours=hours),
+                    "body": body,
+                }
+                for name, hours, body in (
+                    ("sent", 3, "Your test results are ready."),
+                    ("failed", 1, "Your results could not be sent by email: call us."),
+                )
+            ]
+        )
+        messages = Message.search([("idempotency_key", "like", "history-tour:")])
+        cls.sent, cls.failed = messages.sorted("scheduled_at")
+        # as the dispatcher records the provider's answers
+        Message._write_rows(
+            {
+                cls.sent.id: {
+                    "state": "delivered",
+                    "sent_at": now - timedelta(hours=3),
+                    "delivered_at": now - timedelta(hours=3),
+                    "units": 1,
+                },
+                cls.failed.id: {"state": "failed", "reason": "provider_rejected"},
+            }
+        )
+
+    def test_resend_from_the_history_list(self):
+        self.start_tour(
+            "/odoo/action-clinic_sms_reminders.clinic_sms_message_action",
+            "clinic_sms_history_resend_tour",
+            login="history_manager",
+        )
+        again = self.env["clinic.sms.message"].search(
+            [("resend_of_id", "=", self.failed.id)]
+        )
+        self.assertEqual((again.state, again.body), ("queued", self.failed.body))
+        self.assertEqual(again.create_uid, self.manager)
+        self.assertEqual(self.failed.resent_by_id, self.manager)
+        self.assertFalse(
+            self.env["clinic.sms.message"].search([("resend_of_id", "=", self.sent.id)])
+        )
