@@ -41,6 +41,7 @@ DB = os.environ.get("CLINIC_SHOTS_DB", "shots_demo")  # e.g. one per engineer
 HOST = "127.0.0.1"
 WIDTH, HEIGHT = 1440, 900
 # the patient's personal page is shot as a phone shows it (CSS pixels, scale)
+LIST_ROW = ".o_list_view .o_data_row"
 PHONE = {"width": 390, "height": 844, "deviceScaleFactor": 2, "mobile": True}
 
 
@@ -660,39 +661,45 @@ def shot_send_wizard(page, base, data):
     return "screenshot_send_wizard.png"
 
 
+def from_dashboard(page, base, data, button, ready):
+    """Open the dashboard, then the view one of its buttons opens."""
+    shot_dashboard(page, base, data)
+    page.click(button)
+    page.wait_for(ready)
+    page.wait_idle()
+
+
 def shot_history(page, base, data):
     # as from the dashboard's History button: today's messages
-    shot_dashboard(page, base, data)
-    page.click(".o_statusbar_buttons button[name='action_open_history']")
-    page.wait_for(".o_list_view .o_data_row .o_field_badge")
-    page.wait_idle()
+    from_dashboard(
+        page,
+        base,
+        data,
+        ".o_statusbar_buttons button[name='action_open_history']",
+        ".o_list_view .o_data_row .o_field_badge",
+    )
     return "screenshot_history.png"
 
 
 def shot_conversations(page, base, data):
-    open_action(
-        page,
-        base,
-        data,
-        "clinic_sms_conversation_action",
-        ready=".o_list_view .o_data_row",
-    )
+    open_action(page, base, data, "clinic_sms_conversation_action", ready=LIST_ROW)
     return "screenshot_conversations.png"
 
 
 def shot_waitlist(page, base, data):
-    open_action(
-        page, base, data, "clinic_sms_waitlist_action", ready=".o_list_view .o_data_row"
-    )
+    open_action(page, base, data, "clinic_sms_waitlist_action", ready=LIST_ROW)
     return "screenshot_waitlist.png"
 
 
 def shot_forecast(page, base, data):
     # the dashboard's chart of the next 7 days' planned messages (R-10.1)
-    shot_dashboard(page, base, data)
-    page.click("button[name='action_open_forecast']")
-    page.wait_for(".o_graph_view .o_graph_canvas_container canvas")
-    page.wait_idle()
+    from_dashboard(
+        page,
+        base,
+        data,
+        "button[name='action_open_forecast']",
+        ".o_graph_view .o_graph_canvas_container canvas",
+    )
     return "screenshot_forecast.png"
 
 

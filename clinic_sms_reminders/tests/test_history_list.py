@@ -5,9 +5,9 @@ from lxml import etree
 
 from odoo import fields
 from odoo.exceptions import AccessError, UserError
-from odoo.tests import HttpCase, new_test_user, tagged
+from odoo.tests import HttpCase, tagged
 
-from .common import ClinicSmsCase, make_user, paris
+from .common import ClinicSmsCase, make_tour_user, make_user, paris
 
 # what a receptionist reads in the History list, and what stays out of it
 LIST_FIELDS = (
@@ -38,12 +38,7 @@ class TestHistoryList(ClinicSmsCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.receptionist = make_user(
-            cls.env,
-            "history.reception",
-            "base.group_user,clinic_sms_reminders.group_clinic_sms_user",
-            cls.company,
-        )
+        # cls.receptionist (common): Internal User + SMS User of the clinic
         cls.manager = make_user(
             cls.env,
             "history.manager",
@@ -231,18 +226,12 @@ class TestHistoryTour(HttpCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.env["res.lang"]._activate_lang("en_US")
-        company = cls.env.ref("base.main_company")
-        cls.manager = new_test_user(
+        cls.manager = make_tour_user(
             cls.env,
-            login="history_manager",
-            password="history_manager",
-            groups="base.group_user,clinic_sms_reminders.group_clinic_sms_manager",
-            company_id=company.id,
-            company_ids=[(6, 0, company.ids)],
-            tz="Europe/Paris",
-            lang="en_US",
+            "history_manager",
+            "base.group_user,clinic_sms_reminders.group_clinic_sms_manager",
         )
+        company = cls.manager.company_id
         patient = cls.env["res.partner"].create(
             {"name": "History Tour Patient", "phone": "+33 6 48 26 15 93"}
         )
