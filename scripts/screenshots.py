@@ -29,6 +29,7 @@ import sys
 import tempfile
 import time
 import urllib.request
+from contextlib import contextmanager
 from pathlib import Path
 
 import websocket
@@ -39,6 +40,9 @@ OUTPUT = ROOT / ADDON / "static" / "description"
 DB = os.environ.get("CLINIC_SHOTS_DB", "shots_demo")  # e.g. one per engineer
 HOST = "127.0.0.1"
 WIDTH, HEIGHT = 1440, 900
+# the patient's personal page is shot as a phone shows it (CSS pixels, scale)
+LIST_ROW = ".o_list_view .o_data_row"
+PHONE = {"width": 390, "height": 844, "deviceScaleFactor": 2, "mobile": True}
 
 
 def log(message):
@@ -111,6 +115,8 @@ def ensure_database(addons, rebuild):
 
 PREPARE = """
 import json
+from datetime import timedelta
+from odoo import fields
 # screenshots in English (a database built with --load-language=fr_FR may
 # have French only); patients keep their own languages
 env["res.lang"]._activate_lang("en_US")
@@ -121,9 +127,73 @@ if "iap_enrich_auto_done" in env["res.company"]._fields:
     env["res.company"].search([]).iap_enrich_auto_done = True
 # the demo data leaves the company name alone; a screenshot may show the clinic
 env.ref("base.main_company").name = "Cabinet Dentaire du Parc"
-# the due demo confirmations go out through the sandbox provider
+# the demo confirmations are past their undo window (R-9.4) at once, then the
+# due messages go out through the sandbox provider
+env.cr.execute(
+    "UPDATE clinic_sms_message"
+    " SET scheduled_at = now() AT TIME ZONE 'UTC' - interval '1 minute'"
+    " WHERE state = 'queued' AND kind = 'confirmation'"
+    " AND scheduled_at < now() AT TIME ZONE 'UTC' + interval '15 minutes'"
+)
+env.cr.commit()  # the dispatch claims its rows in transactions of its own
 env["clinic.sms.message"]._cron_dispatch()
 ref = lambda xmlid: env.ref("clinic_sms_reminders." + xmlid).id
+patient = lambda name: env.ref("clinic_sms_reminders.patient_" + name)
+company = env.ref("base.main_company")
+# replies that are no keyword land in the conversations inbox (R-9.2); the
+# provider's ids make them arrive once however often this runs
+# (from patients who were sent a message: a reply is matched to it)
+provider = company.clinic_sms_provider_id
+for external_id, name, text in (
+    ("shots-1", "camille_dubois", "Can I come at 11 instead? I have a meeting at 9."),
+    ("shots-2", "emily_clarke", "Is there a car park near the practice?"),
+    ("shots-3", "lea_fontaine", "Bonjour, faut-il venir à jeun ?"),
+):
+    sent = env["clinic.sms.message"].search(
+        [("partner_id", "=", patient(name).id), ("state", "in", ("sent", "delivered"))],
+        limit=1,
+    )
+    if sent:
+        env["clinic.sms.inbound"]._receive(
+            sent.provider_id,
+            {"from": sent.phone, "text": text, "external_id": external_id},
+        )
+# patients waiting for an earlier slot (R-9.3)
+Waitlist = env["clinic.sms.waitlist"]
+if not Waitlist.search_count([("company_id", "=", company.id)]):
+    practitioner = env.ref("clinic_sms_reminders.practitioner_claire_martin")
+    today = fields.Date.context_today(admin)
+    for sequence, name, days in (
+        (1, "oliver_smith", 10),
+        (2, "ines_garnier", 14),
+        (3, "pierre_lambert", 21),
+    ):
+        Waitlist.create(
+            {
+                "partner_id": patient(name).id,
+                "company_id": company.id,
+                "practitioner_id": practitioner.id,
+                "date_from": today,
+                "date_to": today + timedelta(days=days),
+                "sequence": sequence,
+            }
+        )
+# the personal page of an appointment (R-9.1), as its short link opens it
+# (one a few days ahead, not confirmed yet: it can still be confirmed or
+# cancelled there)
+link_event = env["calendar.event"].search(
+    [
+        ("clinic_patient_id", "!=", False),
+        ("clinic_status", "=", "scheduled"),
+        ("start", ">", fields.Datetime.now() + timedelta(days=3)),
+    ],
+    order="start",
+    limit=1,
+)
+link_event._clinic_link_short_url()
+link_path = "/clinic_sms/" + link_event.sudo().clinic_link_tracker_id.url.split(
+    "/clinic_sms/", 1
+)[1]
 data = {
     "menu": env.ref("clinic_sms_reminders.menu_clinic_sms_root").id,
     "appointment": ref("appointment_01"),
@@ -141,6 +211,7 @@ data = {
             "patient_pierre_lambert",
         )
     ],
+    "link_path": link_path,
 }
 env.cr.commit()
 print("SHOTS_DATA=" + json.dumps(data))
@@ -259,28 +330,84 @@ def stop(process):
 # ----------------------------------------------------------------------
 # DevTools protocol
 # ----------------------------------------------------------------------
+def devtools_call(ws, method, message_id=1, on_event=None, **params):
+    """One DevTools command on ``ws``, its result once answered; the events
+    that come before the answer go to ``on_event``."""
+    ws.send(json.dumps({"id": message_id, "method": method, "params": params}))
+    while True:
+        message = json.loads(ws.recv())
+        if message.get("id") == message_id:
+            if "error" in message:
+                raise RuntimeError(f"{method}: {message['error']}")
+            return message.get("result", {})
+        if on_event:
+            on_event(message)
+
+
 class Page:
     """One Chromium tab driven over the DevTools protocol, synchronously."""
 
-    def __init__(self, devtools_port):
-        targets = json.loads(wait_http(f"http://{HOST}:{devtools_port}/json/list"))
-        page = next(target for target in targets if target["type"] == "page")
-        self.ws = websocket.create_connection(
-            page["webSocketDebuggerUrl"], timeout=60, suppress_origin=True
-        )
+    def __init__(self, devtools_port, ws_url=None, metrics=None):
+        self.devtools_port = devtools_port
+        if ws_url is None:
+            targets = json.loads(wait_http(f"http://{HOST}:{devtools_port}/json/list"))
+            page = next(target for target in targets if target["type"] == "page")
+            ws_url = page["webSocketDebuggerUrl"]
+        self.ws = websocket.create_connection(ws_url, timeout=60, suppress_origin=True)
+        self.metrics = metrics or {
+            "width": WIDTH,
+            "height": HEIGHT,
+            "deviceScaleFactor": 1,
+            "mobile": False,
+        }
         self.next_id = 0
         self.in_flight = {}
         self.last_activity = time.monotonic()
         self.errors = []
-        for domain in ("Page", "Runtime", "Network"):
+        for domain in ("Page", "Runtime", "Network", "Log"):
             self.send(f"{domain}.enable")
-        self.send(
-            "Emulation.setDeviceMetricsOverride",
-            width=WIDTH,
-            height=HEIGHT,
-            deviceScaleFactor=1,
-            mobile=False,
+        self.send("Emulation.setDeviceMetricsOverride", **self.metrics)
+
+    @contextmanager
+    def phone(self):
+        """A phone-sized tab in a browser context of its own: no cookie of
+        this tab's session, as a patient opening the link."""
+        version = json.loads(
+            wait_http(f"http://{HOST}:{self.devtools_port}/json/version")
         )
+        browser = websocket.create_connection(
+            version["webSocketDebuggerUrl"], timeout=60, suppress_origin=True
+        )
+        context = devtools_call(browser, "Target.createBrowserContext")
+        context_id = context["browserContextId"]
+        target = devtools_call(
+            browser,
+            "Target.createTarget",
+            message_id=2,
+            url="about:blank",
+            browserContextId=context_id,
+        )
+        phone = Page(
+            self.devtools_port,
+            ws_url=f"ws://{HOST}:{self.devtools_port}/devtools/page/"
+            f"{target['targetId']}",
+            metrics=PHONE,
+        )
+        try:
+            yield phone
+        finally:
+            self.errors += phone.errors
+            phone.close()
+            devtools_call(
+                browser, "Target.closeTarget", message_id=3, targetId=target["targetId"]
+            )
+            devtools_call(
+                browser,
+                "Target.disposeBrowserContext",
+                message_id=4,
+                browserContextId=context_id,
+            )
+            browser.close()
 
     def close(self):
         self.ws.close()
@@ -296,19 +423,26 @@ class Page:
             self.in_flight.pop(params["requestId"], None)
             self.last_activity = time.monotonic()
         elif method == "Runtime.exceptionThrown":
-            self.errors.append(params["exceptionDetails"].get("text"))
+            details = params["exceptionDetails"]
+            exception = details.get("exception", {}).get("description")
+            self.errors.append(exception or details.get("text"))
+        elif method == "Log.entryAdded" and params["entry"]["level"] == "error":
+            # e.g. a bundle that failed to load: the web client stays blank
+            entry = params["entry"]
+            self.errors.append(f"{entry.get('url', '')}: {entry['text']}")
+        elif method == "Runtime.consoleAPICalled" and params["type"] == "error":
+            self.errors.append(
+                " ".join(
+                    str(arg.get("value", arg.get("description", "")))
+                    for arg in params["args"]
+                )
+            )
 
     def send(self, method, **params):
         self.next_id += 1
-        message_id = self.next_id
-        self.ws.send(json.dumps({"id": message_id, "method": method, "params": params}))
-        while True:
-            message = json.loads(self.ws.recv())
-            if message.get("id") == message_id:
-                if "error" in message:
-                    raise RuntimeError(f"{method}: {message['error']}")
-                return message.get("result", {})
-            self._event(message)
+        return devtools_call(
+            self.ws, method, message_id=self.next_id, on_event=self._event, **params
+        )
 
     def js(self, expression):
         result = self.send(
@@ -393,7 +527,10 @@ class Page:
     def screenshot(self, path):
         # no hover effect or tooltip left by the last click
         self.send(
-            "Input.dispatchMouseEvent", type="mouseMoved", x=WIDTH - 1, y=HEIGHT - 1
+            "Input.dispatchMouseEvent",
+            type="mouseMoved",
+            x=self.metrics["width"] - 1,
+            y=self.metrics["height"] - 1,
         )
         time.sleep(0.3)
         self.js(
@@ -416,8 +553,34 @@ def login(page, base):
         "document.querySelector('input[name=password]').value = 'admin';"
         "document.querySelector('form.oe_login_form').submit()"
     )
-    # the first visit builds the asset bundles: that can take a while
-    page.wait_for(".o_main_navbar", timeout=300)
+    # the login answers with a redirect to the web client, or the login
+    # page again with a message (wrong password, database not found)
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        try:
+            where = page.js(
+                "[location.pathname, document.readyState,"
+                " (document.querySelector('.oe_login_form .alert-danger') || {})"
+                ".textContent]"
+            )
+        except RuntimeError:
+            where = None  # the page is navigating
+        if where and where[0] != "/web/login" and where[1] != "loading":
+            break
+        if where and where[2]:
+            sys.exit(f"the login was refused: {where[2].strip()}")
+        time.sleep(0.2)
+    # the first visit builds the asset bundles: that can take a while; a page
+    # that stays blank is a web client that failed to start (its errors are
+    # printed), not a slow one
+    try:
+        page.wait_for(".o_main_navbar", timeout=300)
+    except TimeoutError:
+        text = page.js("document.body ? document.body.innerText.slice(0, 500) : ''")
+        raise TimeoutError(
+            f"no web client on {page.js('location.href')}: page text {text!r},"
+            f" errors {page.errors}"
+        ) from None
 
 
 def open_action(page, base, data, xmlid, suffix="", ready=".o_view_controller"):
@@ -498,13 +661,56 @@ def shot_send_wizard(page, base, data):
     return "screenshot_send_wizard.png"
 
 
+def from_dashboard(page, base, data, button, ready):
+    """Open the dashboard, then the view one of its buttons opens."""
+    shot_dashboard(page, base, data)
+    page.click(button)
+    page.wait_for(ready)
+    page.wait_idle()
+
+
 def shot_history(page, base, data):
     # as from the dashboard's History button: today's messages
-    shot_dashboard(page, base, data)
-    page.click(".o_statusbar_buttons button[name='action_open_history']")
-    page.wait_for(".o_list_view .o_data_row .o_field_badge")
-    page.wait_idle()
+    from_dashboard(
+        page,
+        base,
+        data,
+        ".o_statusbar_buttons button[name='action_open_history']",
+        ".o_list_view .o_data_row .o_field_badge",
+    )
     return "screenshot_history.png"
+
+
+def shot_conversations(page, base, data):
+    open_action(page, base, data, "clinic_sms_conversation_action", ready=LIST_ROW)
+    return "screenshot_conversations.png"
+
+
+def shot_waitlist(page, base, data):
+    open_action(page, base, data, "clinic_sms_waitlist_action", ready=LIST_ROW)
+    return "screenshot_waitlist.png"
+
+
+def shot_forecast(page, base, data):
+    # the dashboard's chart of the next 7 days' planned messages (R-10.1)
+    from_dashboard(
+        page,
+        base,
+        data,
+        "button[name='action_open_forecast']",
+        ".o_graph_view .o_graph_canvas_container canvas",
+    )
+    return "screenshot_forecast.png"
+
+
+def shot_link_page(page, base, data):
+    """The patient's personal page (R-9.1) on a phone, without login: a
+    separate browser context, so the admin's session is not used."""
+    with page.phone() as phone:
+        phone.goto(f"{base}{data['link_path']}")
+        phone.wait_for(".o_clinic_link form button")
+        phone.wait_idle()
+        phone.screenshot(data["output"] / "screenshot_link_page.png")
 
 
 def shot_settings(page, base, data):
@@ -525,6 +731,10 @@ SCREENS = [
     shot_send_wizard,
     shot_history,
     shot_settings,
+    shot_conversations,
+    shot_waitlist,
+    shot_forecast,
+    shot_link_page,
 ]
 
 
@@ -539,14 +749,21 @@ def main():
     parser.add_argument(
         "--only", nargs="*", help="names of the screens to take (e.g. dashboard)"
     )
+    parser.add_argument(
+        "--port",
+        type=int,
+        default=int(os.environ.get("CLINIC_SHOTS_PORT") or 0),
+        help="HTTP port of the Odoo server ($CLINIC_SHOTS_PORT; default: a free one)",
+    )
     args = parser.parse_args()
     args.output.mkdir(parents=True, exist_ok=True)
 
     addons = odoo_addons_path()
     ensure_database(addons, args.rebuild)
     data = prepare_data(addons)
+    data["output"] = args.output
 
-    odoo_port, devtools_port = free_port(), free_port()
+    odoo_port, devtools_port = args.port or free_port(), free_port()
     base = f"http://{HOST}:{odoo_port}"
     odoo_process = chromium = page = None
     with (
@@ -565,7 +782,8 @@ def main():
                 if args.only and name not in args.only:
                     continue
                 filename = screen(page, base, data)
-                page.screenshot(args.output / filename)
+                if filename:  # else the screen took its own picture
+                    page.screenshot(args.output / filename)
             if page.errors:
                 log(f"JavaScript errors: {page.errors}")
         except Exception:
@@ -575,6 +793,7 @@ def main():
                 failure = Path(tempfile.gettempdir()) / "shots_failure.png"
                 page.screenshot(failure)
                 log(f"failed on {page.js('location.href')}, see {failure}")
+                log(f"JavaScript errors: {page.errors}")
             raise
         finally:
             if page:

@@ -52,3 +52,4 @@ from . import calendar_event_link
 from . import clinic_sms_template_link
 from . import clinic_sms_link_attempt
 from . import clinic_sms_waitlist_access
+from . import clinic_sms_message_resend

@@ -33,3 +33,4 @@ from . import test_webhook_http
 from . import test_plain_pytest
 from . import test_conversations
 from . import test_conversation_tour
+from . import test_history_list

@@ -135,3 +135,20 @@ def make_user(env, login, groups, company):
         company_id=company.id,
         company_ids=[(6, 0, company.ids)],
     )
+
+
+def make_tour_user(env, login, groups):
+    """A user of the main clinic for a browser tour: English, Paris time,
+    the login as password (the test database may have French only)."""
+    env["res.lang"]._activate_lang("en_US")
+    company = env.ref("base.main_company")
+    return new_test_user(
+        env,
+        login=login,
+        password=login,
+        groups=groups,
+        company_id=company.id,
+        company_ids=[(6, 0, company.ids)],
+        tz="Europe/Paris",
+        lang="en_US",
+    )
