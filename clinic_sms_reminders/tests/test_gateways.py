@@ -18,7 +18,10 @@ from odoo.tests import common as odoo_common
 from odoo.tests import tagged
 
 from odoo.addons.clinic_sms_reminders.gateways import throttle
-from odoo.addons.clinic_sms_reminders.gateways.http_base import retry_after_seconds
+from odoo.addons.clinic_sms_reminders.gateways.http_base import (
+    Environment,
+    retry_after_seconds,
+)
 
 from .common import ClinicSmsCase
 
@@ -279,6 +282,28 @@ class TestGateways(ClinicSmsCase):
         self.assertEqual(answer("soon"), 1.0)
         self.assertEqual(answer(None), 1.0)
         self.assertEqual(answer("999999"), 3600.0)
+
+    def test_proxies_of_the_environment_read_once_per_host(self):
+        """R-7.2: a clinic behind an HTTP proxy still reaches its gateway:
+        the proxies and NO_PROXY of the environment apply per host (read
+        once per batch, not per request); the request's own settings win."""
+        proxy = {"HTTP_PROXY": "http://127.0.0.1:3128", "NO_PROXY": "internal.test"}
+        with patch.dict("os.environ", proxy, clear=False):
+            environment = Environment()
+            with patch.object(
+                requests.Session,
+                "merge_environment_settings",
+                wraps=environment.reader.merge_environment_settings,
+            ) as read:
+                outside = environment.apply({"url": "http://gw.example/send"})
+                again = environment.apply({"url": "http://gw.example/other"})
+                inside = environment.apply({"url": "http://internal.test/send"})
+                own = environment.apply({"url": "http://gw.example/x", "verify": False})
+        self.assertEqual(outside["proxies"].get("http"), "http://127.0.0.1:3128")
+        self.assertEqual(again["proxies"], outside["proxies"])
+        self.assertEqual(read.call_count, 2, "once per host")
+        self.assertFalse(inside["proxies"].get("http"))
+        self.assertIs(own["verify"], False)
 
     def test_twilio_status_lookup(self):
         """R-7.4: Twilio reconciles unknown outcomes through its Messages
