@@ -9,7 +9,7 @@ from .clinic_sms_message_constants import QUEUED_COLUMNS, QUEUED_DEFAULTS
 
 
 class ClinicSmsMessage(models.Model):
-    _inherit = "clinic.sms.message"
+    _inherit = "clinic.sms.message"  # pylint: disable=consider-merging-classes-inherited
 
     # ------------------------------------------------------------------
     # Planning
