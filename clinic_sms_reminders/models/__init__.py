@@ -1,3 +1,4 @@
+from . import clinic_sms_clinic_mixin
 from . import res_company
 from . import res_config_settings
 from . import clinic_sms_consent_log

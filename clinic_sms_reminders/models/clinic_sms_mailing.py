@@ -11,6 +11,7 @@ class ClinicSmsMailing(models.Model):
     became of each message. Kept as the archive of past mailings."""
 
     _name = "clinic.sms.mailing"
+    _inherit = "clinic.sms.clinic.mixin"
     _description = "SMS Mailing"
     _order = "create_date desc, id desc"
     _check_company_auto = True
@@ -18,13 +19,6 @@ class ClinicSmsMailing(models.Model):
     name = fields.Char(required=True)
     kind = fields.Selection(MAILING_KINDS, required=True, default="private")
     purpose = fields.Selection(PURPOSES, required=True, default="appointment")
-    company_id = fields.Many2one(
-        "res.company",
-        string="Clinic",
-        required=True,
-        index=True,
-        default=lambda self: self.env.company,
-    )
     template_id = fields.Many2one("clinic.sms.template", check_company=True)
     user_id = fields.Many2one(
         "res.users", string="Sent By", default=lambda self: self.env.user, readonly=True

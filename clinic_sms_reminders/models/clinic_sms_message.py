@@ -25,6 +25,7 @@ class ClinicSmsMessage(models.Model):
     never deleted: the history is kept."""
 
     _name = "clinic.sms.message"
+    _inherit = "clinic.sms.clinic.mixin"
     _description = "Clinic SMS Message"
     _order = "scheduled_at desc, id desc"
     _rec_name = "reference"
@@ -59,13 +60,6 @@ class ClinicSmsMessage(models.Model):
     )
     reason = fields.Selection(REASONS, readonly=True)
     reason_detail = fields.Char(readonly=True, help="The provider's own words.")
-    company_id = fields.Many2one(
-        "res.company",
-        string="Clinic",
-        required=True,
-        index=True,
-        default=lambda self: self.env.company,
-    )
     partner_id = fields.Many2one(
         "res.partner", string="Recipient", index=True, ondelete="set null"
     )

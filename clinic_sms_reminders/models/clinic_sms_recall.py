@@ -29,18 +29,12 @@ class ClinicSmsRecall(models.Model):
     book again, unless they already have a future appointment for it."""
 
     _name = "clinic.sms.recall"
+    _inherit = "clinic.sms.clinic.mixin"
     _description = "Recall Campaign"
     _order = "name, id"
 
     name = fields.Char(required=True, translate=True)
     active = fields.Boolean(default=True)
-    company_id = fields.Many2one(
-        "res.company",
-        string="Clinic",
-        required=True,
-        index=True,
-        default=lambda self: self.env.company,
-    )
     service_ids = fields.Many2many(
         "product.product",
         "clinic_sms_recall_product_rel",

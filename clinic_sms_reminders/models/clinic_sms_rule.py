@@ -19,19 +19,13 @@ class ClinicSmsRule(models.Model):
     """When to remind patients of an appointment (R-2.1, R-2.2)."""
 
     _name = "clinic.sms.rule"
+    _inherit = "clinic.sms.clinic.mixin"
     _description = "Appointment Reminder Rule"
     _order = "sequence, id"
 
     name = fields.Char(required=True, translate=True)
     active = fields.Boolean(default=True)
     sequence = fields.Integer(default=10)
-    company_id = fields.Many2one(
-        "res.company",
-        string="Clinic",
-        required=True,
-        index=True,
-        default=lambda self: self.env.company,
-    )
     template_id = fields.Many2one(
         "clinic.sms.template",
         required=True,

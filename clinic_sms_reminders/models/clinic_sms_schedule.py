@@ -12,18 +12,12 @@ class ClinicSmsSchedule(models.Model):
     recurrence every N days."""
 
     _name = "clinic.sms.schedule"
+    _inherit = "clinic.sms.clinic.mixin"
     _description = "Scheduled SMS Reminder"
     _order = "next_send_at, id"
     _check_company_auto = True
 
     name = fields.Char(compute="_compute_name", store=True)
-    company_id = fields.Many2one(
-        "res.company",
-        string="Clinic",
-        required=True,
-        index=True,
-        default=lambda self: self.env.company,
-    )
     partner_id = fields.Many2one("res.partner", string="Client", check_company=True)
     category_ids = fields.Many2many(
         "res.partner.category",

@@ -45,19 +45,13 @@ class ClinicSmsWaitlist(models.Model):
     service (R-9.3). Entries are offered freed slots in ``sequence`` order."""
 
     _name = "clinic.sms.waitlist"
+    _inherit = "clinic.sms.clinic.mixin"
     _description = "Waitlist Entry"
     _order = "sequence, create_date, id"
     _rec_name = "partner_id"
 
     partner_id = fields.Many2one(
         "res.partner", string="Patient", required=True, index=True, ondelete="cascade"
-    )
-    company_id = fields.Many2one(
-        "res.company",
-        string="Clinic",
-        required=True,
-        index=True,
-        default=lambda self: self.env.company,
     )
     practitioner_id = fields.Many2one(
         "res.partner", help="Any practitioner when empty."

@@ -24,7 +24,12 @@ class TestRecall(ClinicSmsCase):
                 "delay_preset": "180",
             }
         )
-        cls.now = datetime.now().replace(microsecond=0)
+        # a recent Tuesday to Thursday, 09:30 UTC: within the sending window
+        # and the marketing hours whatever the hour the suite runs at
+        day = datetime.now().date()
+        while day.weekday() not in (1, 2, 3):
+            day -= timedelta(days=1)
+        cls.now = datetime(day.year, day.month, day.day, 9, 30)
 
     def _done(self, days_ago, patient=None, service=None):
         start = self.now - timedelta(days=days_ago)

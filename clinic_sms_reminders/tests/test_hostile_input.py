@@ -10,7 +10,7 @@ verifies, any altered byte does not) that run without a database.
 import json
 import logging
 import time
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from werkzeug.datastructures import Headers, MultiDict
 
@@ -271,6 +271,8 @@ class TestHostileTemplates(ClinicSmsCase):
                 "template_id": template.id,
                 "phone": "+33612345678",
                 "idempotency_key": "hostile-markup",
+                # within the sending window whatever the hour of the run
+                "scheduled_at": datetime(2030, 6, 4, 9, 0),
             }
         )
         self._dispatch(message.scheduled_at + timedelta(seconds=1))
