@@ -112,7 +112,11 @@ class HttpGateway(SmsGateway):
         )
 
     def callback_url(self, kind):
-        return self.provider._callback_url(kind)
+        # one lookup per batch (a gateway object serves one batch), not per message
+        urls = self.__dict__.setdefault("_callback_urls", {})
+        if kind not in urls:
+            urls[kind] = self.provider._callback_url(kind)
+        return urls[kind]
 
     def prepare(self, message):
         raise NotImplementedError
