@@ -22,6 +22,19 @@ def frozen(when):
         quiet_hours._year_transitions.cache_clear()
 
 
+def in_window(after):
+    """The first Tuesday to Thursday 10:30 in Paris (naive UTC) at or after
+    ``after``: inside the sending window and the marketing hours, for tests
+    that dispatch what they just queued whatever the hour of the run."""
+    local = after.replace(tzinfo=ZoneInfo("UTC")).astimezone(ZoneInfo("Europe/Paris"))
+    day = local.date()
+    while True:
+        when = paris(day.year, day.month, day.day, 10, 30)
+        if day.weekday() in (1, 2, 3) and when >= after:
+            return when
+        day += timedelta(days=1)
+
+
 def paris(*args):
     """Naive UTC datetime for a wall time in Europe/Paris."""
     local = datetime(*args, tzinfo=ZoneInfo("Europe/Paris"))

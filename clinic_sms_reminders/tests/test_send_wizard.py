@@ -1,9 +1,7 @@
-from datetime import timedelta
-
 from odoo.exceptions import UserError
 from odoo.tests import Form
 
-from .common import ClinicSmsCase, make_user
+from .common import ClinicSmsCase, in_window, make_user
 
 
 class TestSendWizard(ClinicSmsCase):
@@ -111,7 +109,7 @@ class TestSendWizard(ClinicSmsCase):
         self.assertEqual(mailing.queued_count, 1)
         self.assertEqual(mailing.excluded_count, 1)
         self.assertIn("Bob Nophone", mailing.exclusion_summary)
-        self._dispatch(mailing.message_ids.scheduled_at + timedelta(seconds=1))
+        self._dispatch(in_window(mailing.message_ids.scheduled_at))
         mailing.invalidate_recordset()
         self.assertEqual((mailing.sent_count, mailing.units_used), (1, 1))
         note = self.ok.message_ids[0]
