@@ -57,20 +57,20 @@ class ClinicSmsCaseNote(models.AbstractModel):
             )
             title = env._("SMS sent")
             tz_name = company.clinic_sms_tz or "UTC"
-            stamps = {}
+            # the messages of a batch share a few templates and send times:
+            # each note line is built (and escaped) once, not per message
+            lines = {}
             bodies = {}
             for message in group:
-                if message.sent_at not in stamps:
-                    stamps[message.sent_at] = format_datetime(
-                        env, message.sent_at, tz=tz_name, dt_format="short"
+                key = (message.template_id, message.kind, message.sent_at)
+                if key not in lines:
+                    template, kind, sent_at = key
+                    lines[key] = Markup("<p><b>%s</b> (%s, %s)</p>") % (
+                        title,
+                        template.with_env(env).name or kinds.get(kind, ""),
+                        format_datetime(env, sent_at, tz=tz_name, dt_format="short"),
                     )
-                name = message.template_id.with_env(env).name or kinds.get(
-                    message.kind, ""
-                )
-                bodies.setdefault(message.partner_id.id, []).append(
-                    Markup("<p><b>%s</b> (%s, %s)</p>")
-                    % (title, name, stamps[message.sent_at])
-                )
+                bodies.setdefault(message.partner_id.id, []).append(lines[key])
             env["mail.message"].sudo()._clinic_sms_insert_notes(
                 "res.partner",
                 {

@@ -6,7 +6,7 @@ from datetime import timedelta
 from odoo import api, models
 from odoo.tools import plaintext2html
 
-from ..tools import quiet_hours, segments
+from ..tools import placeholders, quiet_hours, segments
 from .clinic_sms_message import CONSENT_FIELD
 
 # Caused right now by the patient or the reception: goes out at once, even
@@ -41,12 +41,17 @@ class ClinicSmsEligibility(models.AbstractModel):
         The number is the patient's as it is now (they may have changed it);
         new numbers and the states of held-back messages go into ``changes``.
         The phone blacklist wins for every purpose, essential ones included
-        (R-4.2), but for the single confirmation of a STOP."""
+        (R-4.2), but for the single confirmation of a STOP.
+
+        What is the same for many messages of a batch (a clinic's window, a
+        rule's statuses, whether a slot is inside the window) is worked out
+        once per batch (``memo``), not once per message."""
         phones = {}
         for message in messages:
             phone = message.phone
-            if message.partner_id:
-                phone = message.partner_id.clinic_mobile or False
+            partner = message.partner_id
+            if partner:
+                phone = partner.clinic_mobile or False
                 if phone != message.phone:
                     changes.setdefault(message.id, {})["phone"] = phone
             phones[message.id] = phone
@@ -55,12 +60,13 @@ class ClinicSmsEligibility(models.AbstractModel):
         )
         # the one confirmation of an opt-out reaches the number it blacklisted
         exempt = set(messages._clinic_blacklist_exempt().ids)
+        memo = {}
         sendable_ids = []
         for message in messages:
             partner = message.partner_id
             phone = phones[message.id]
             state = "cancelled"
-            reason = self._appointment_block_reason(message, now)
+            reason = self._appointment_block_reason(message, now, memo)
             if not reason:
                 state = "skipped"
                 if not phone:
@@ -78,7 +84,7 @@ class ClinicSmsEligibility(models.AbstractModel):
                 ):
                     reason = "no_consent"
             if not reason:
-                state, reason, when = self._window_hold(message, now)
+                state, reason, when = self._window_hold(message, now, memo)
                 if when:
                     changes.setdefault(message.id, {})["scheduled_at"] = when
             if reason:
@@ -89,26 +95,36 @@ class ClinicSmsEligibility(models.AbstractModel):
                 sendable_ids.append(message.id)
         return messages.browse(sendable_ids)
 
-    def _window_hold(self, message, now):
+    def _window_hold(self, message, now, memo=None):
         """(state, reason, new scheduled_at) when the sending window holds the
         message back at the moment of sending (R-2.3), else (False, False,
-        False): it goes out now."""
+        False): it goes out now. ``memo``: a dict kept for one batch."""
+        if memo is None:
+            memo = {}
+        scheduled_at = message.scheduled_at
         if (
             message.kind in IMMEDIATE_KINDS
             and not message.attempt_count
             and not message.reason
-            and message.scheduled_at >= now - IMMEDIATE_FOR
+            and scheduled_at >= now - IMMEDIATE_FOR
         ):
             return False, False, False
         company = message.company_id
         tz_name = message.partner_id.tz
         if not quiet_hours.is_known_zone(tz_name):
             tz_name = company.clinic_sms_tz or "UTC"
-        window = company._clinic_sms_window()
-        if now - message.scheduled_at <= LATE_GRACE and quiet_hours.is_inside_window(
-            message.scheduled_at, tz_name, window[0], window[1]
-        ):
-            return False, False, False
+        window_key = ("window", company.id)
+        if window_key not in memo:
+            memo[window_key] = company._clinic_sms_window()
+        window = memo[window_key]
+        if now - scheduled_at <= LATE_GRACE:
+            inside_key = ("inside", scheduled_at, tz_name, window)
+            if inside_key not in memo:
+                memo[inside_key] = quiet_hours.is_inside_window(
+                    scheduled_at, tz_name, window[0], window[1]
+                )
+            if memo[inside_key]:
+                return False, False, False
         event = message.appointment_id
         deadline = (
             event.start if event and message.kind in BEFORE_APPOINTMENT_KINDS else None
@@ -136,8 +152,9 @@ class ClinicSmsEligibility(models.AbstractModel):
         return {row[0] for row in self.env.cr.fetchall()}
 
     @api.model
-    def _appointment_block_reason(self, message, now):
-        """Reason code when the appointment no longer wants this message."""
+    def _appointment_block_reason(self, message, now, memo=None):
+        """Reason code when the appointment no longer wants this message;
+        ``memo``: a dict kept for one batch (the rules' statuses)."""
         if message.kind == "recall" and message.recall_id:
             # checked again at the moment of sending (R-5.1)
             return message.recall_id._booked_reason(message.partner_id, now)
@@ -155,8 +172,15 @@ class ClinicSmsEligibility(models.AbstractModel):
             return "appointment_moved"
         if event.start <= now:
             return "appointment_started"
-        if message.rule_id and event.clinic_status not in message.rule_id._statuses():
-            return "appointment_status"
+        rule = message.rule_id
+        if rule:
+            if memo is None:
+                memo = {}
+            statuses_key = ("statuses", rule.id)
+            if statuses_key not in memo:
+                memo[statuses_key] = rule._statuses()
+            if event.clinic_status not in memo[statuses_key]:
+                return "appointment_status"
         return False
 
     @api.model
@@ -166,7 +190,7 @@ class ClinicSmsEligibility(models.AbstractModel):
         maximum parts. Returns the messages left and {message id: units}; the
         texts and outcomes go into ``changes``."""
         rendered = self.env["clinic.sms.template"]._render_messages(
-            messages.filtered(lambda m: not m.body and m.template_id)
+            messages.filtered(lambda m: not m.body and m.template_id), fitted=True
         )
         smart = company.clinic_sms_smart_encoding
         max_parts = company.clinic_sms_max_parts
@@ -175,6 +199,10 @@ class ClinicSmsEligibility(models.AbstractModel):
         for message in messages:
             vals = changes.setdefault(message.id, {})
             text = rendered.get(message.id, message.body)
+            info = None
+            if isinstance(text, placeholders.Fitted):
+                # counted with the clinic's smart encoding while fitted
+                text, info = text.text, text.info
             problem = text if isinstance(text, ValueError) else None
             if problem is None and not (text or "").strip():
                 problem = no_text
@@ -183,7 +211,7 @@ class ClinicSmsEligibility(models.AbstractModel):
                     state="failed", reason="render_error", reason_detail=str(problem)
                 )
                 continue
-            info = segments.count(text, smart=smart)
+            info = info or segments.count(text, smart=smart)
             vals.update(body=info.text, units=info.parts, encoding=info.encoding)
             if info.parts > max_parts:
                 vals.update(state="failed", reason="too_long", reason_detail=False)

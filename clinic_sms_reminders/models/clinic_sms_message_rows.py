@@ -74,11 +74,13 @@ class ClinicSmsMessage(models.Model):
         ORM write per message (R-7.1).
 
         ``vals_by_id`` maps message ids to plain column values (ids, strings,
-        numbers, datetimes; False is NULL), as the dispatcher computes them;
-        the cache and the fields computed from messages are invalidated.
-        With ``from_states``, only the rows still in one of those states are
-        written (a state only moves forward, whoever comes first). Returns the
-        ids written."""
+        numbers, datetimes; False is NULL), as the dispatcher computes them.
+        The cache holds the written values afterwards (the dispatcher reads
+        the same rows again: a re-fetch of every column of every row would
+        cost more than the UPDATE); rows left unwritten are invalidated, and
+        the fields computed from messages are marked. With ``from_states``,
+        only the rows still in one of those states are written (a state only
+        moves forward, whoever comes first). Returns the ids written."""
         written = set()
         groups = {}
         for message_id, vals in vals_by_id.items():
@@ -89,6 +91,7 @@ class ClinicSmsMessage(models.Model):
         records = self.browse(list(vals_by_id))
         records.flush_recordset()
         fnames = set()
+        now = self.env.cr.now()
         for columns, rows in groups.items():
             fnames.update(columns)
             arrays = [SQL("%s::int4[]", [message_id for message_id, _vals in rows])]
@@ -116,14 +119,39 @@ class ClinicSmsMessage(models.Model):
                         for c in columns
                     ),
                     uid=self.env.uid,
-                    now=self.env.cr.now(),
+                    now=now,
                     arrays=SQL(", ").join(arrays),
                     columns=SQL(", ").join(SQL.identifier(c) for c in columns),
                 ),
                 # a concurrent report or worker: retried by the caller
                 log_exceptions=False,
             )
-            written.update(row[0] for row in self.env.cr.fetchall())
-        records.invalidate_recordset([*fnames, "write_date", "write_uid"])
+            done = {row[0] for row in self.env.cr.fetchall()}
+            self._cache_written(columns, [(i, vals) for i, vals in rows if i in done])
+            written |= done
+        records.browse(sorted(written))._cache_written(
+            ("write_date", "write_uid"), (), now
+        )
+        unwritten = records.browse([i for i in records.ids if i not in written])
+        unwritten.invalidate_recordset([*fnames, "write_date", "write_uid"])
         records.modified(fnames)
         return written
+
+    def _cache_written(self, columns, rows, now=None):
+        """Put the values just written by ``_write_rows`` in the cache, as the
+        ORM would after a write (``rows``: (id, vals)); with ``now``, the
+        write stamps of every row of ``self`` whose stamps are cached."""
+        for column in columns:
+            field = self._fields[column]
+            cache = field._get_cache(self.env)
+            if now is not None:
+                value = now if column == "write_date" else self.env.uid
+                for message_id in self.ids:
+                    if message_id in cache:
+                        cache[message_id] = value
+                continue
+            empty = self.browse()
+            for message_id, vals in rows:
+                cache[message_id] = field.convert_to_cache(
+                    vals[column], empty, validate=False
+                )

@@ -34,8 +34,11 @@ class ClinicSmsTemplate(models.Model):
     def _placeholder_values(self, partner, event, company):
         values = super()._placeholder_values(partner, event, company)
         # only texts that use it create the link (one per appointment)
-        bodies = "".join(self.mapped("body") or [""]) if self else ""
-        if event and event.clinic_patient_id and "appointment_link" in bodies:
+        uses_link = self._render_memo(
+            ("uses_link", self._ids, self.env.lang),
+            lambda: "appointment_link" in "".join(self.mapped("body") or [""]),
+        )
+        if event and event.clinic_patient_id and uses_link:
             values["appointment_link"] = event._clinic_link_short_url()
         else:
             values["appointment_link"] = ""

@@ -7,6 +7,11 @@ from odoo import api, models
 from ..tools import placeholders, segments
 from .clinic_sms_template import MARKETING_KINDS, _date_locale, _format_start, _locale
 
+# Key in ``cr.cache`` of what a batch rendering computes once for many
+# messages (a clinic's own values, translated wordings); it lives only for
+# one ``_render_messages`` call.
+RENDER_MEMO = "clinic_sms_render_memo"
+
 
 class ClinicSmsTemplate(models.Model):
     _inherit = "clinic.sms.template"  # pylint: disable=consider-merging-classes-inherited
@@ -22,40 +27,57 @@ class ClinicSmsTemplate(models.Model):
         )
 
     @api.model
-    def _render_messages(self, messages):
+    def _render_messages(self, messages, fitted=False):
         """{message id: text, or the ValueError that prevented it} for
         ``messages`` (clinic.sms.message), in each patient's language; one
         template environment per template and language, not per message. A
         patient's own data is written in GSM-7 look-alikes, then cut, when it
-        would make the message too long (R-3.3)."""
+        would make the message too long (R-3.3). With ``fitted``, the
+        :class:`placeholders.Fitted` renderings instead of their texts (their
+        counted parts spare a second count)."""
         result = {}
-
-        def key(message):
-            return (
+        groups = {}
+        for message in messages:
+            partner, company = message.partner_id, message.company_id
+            key = (
                 message.template_id,
-                self._patient_lang(message.partner_id, message.company_id),
-                message.company_id,
+                self._patient_lang(partner, company),
+                company,
                 message.purpose == "marketing" or message.kind in MARKETING_KINDS,
             )
-
-        for (template, lang, company, marketing), group in messages.grouped(
-            key
-        ).items():
-            template = template.with_context(lang=lang)
-            mention = template._opt_out_mention(company) if marketing else ""
-            definitions = template._placeholder_definitions()
-            for message in group:
-                try:
-                    result[message.id] = template._fit(
-                        message.partner_id,
-                        message.appointment_id,
-                        company,
-                        mention,
-                        definitions=definitions,
-                    ).text
-                except ValueError as error:
-                    result[message.id] = error
+            groups.setdefault(key, []).append(message)
+        self.env.cr.cache[RENDER_MEMO] = {}
+        try:
+            for (template, lang, company, marketing), group in groups.items():
+                template = template.with_context(lang=lang)
+                mention = template._opt_out_mention(company) if marketing else ""
+                definitions = template._placeholder_definitions()
+                for message in group:
+                    try:
+                        rendering = template._fit(
+                            message.partner_id,
+                            message.appointment_id,
+                            company,
+                            mention,
+                            definitions=definitions,
+                        )
+                    except ValueError as error:
+                        result[message.id] = error
+                        continue
+                    result[message.id] = rendering if fitted else rendering.text
+        finally:
+            self.env.cr.cache.pop(RENDER_MEMO, None)
         return result
+
+    def _render_memo(self, key, compute):
+        """``compute()``, kept for the rest of a batch rendering under ``key``
+        (computed each time outside ``_render_messages``)."""
+        memo = self.env.cr.cache.get(RENDER_MEMO)
+        if memo is None:
+            return compute()
+        if key not in memo:
+            memo[key] = compute()
+        return memo[key]
 
     def _units(self, text, company):
         """Message units (SMS parts) ``text`` costs for ``company``."""
@@ -146,16 +168,22 @@ class ClinicSmsTemplate(models.Model):
                 return values
         """
         lang = self.env.lang or "en_US"
-        locale = _locale(lang)
         name = partner.name or ""
-        values = {
-            "patient_name": name,
-            "patient_first_name": name.split(" ")[0],
-            "clinic_name": company.name or "",
-            "clinic_phone": company.phone or "",
-            "confirm_keyword": "OUI" if locale.language == "fr" else "YES",
-            "booking_link": company.website or "",
-        }
+        values = dict(
+            self._render_memo(
+                ("clinic", company.id, lang),
+                lambda: {
+                    "clinic_name": company.name or "",
+                    "clinic_phone": company.phone or "",
+                    "confirm_keyword": "OUI"
+                    if _locale(lang).language == "fr"
+                    else "YES",
+                    "booking_link": company.website or "",
+                },
+            ),
+            patient_name=name,
+            patient_first_name=name.split(" ")[0],
+        )
         if event:
             country = partner.country_id.code or company.country_id.code or False
             date, time = _format_start(
@@ -164,16 +192,23 @@ class ClinicSmsTemplate(models.Model):
                 _date_locale(lang, country),
             )
             practitioner = event.clinic_practitioner_id.name or ""
+            services = event.clinic_service_ids
             values.update(
                 date=date,
                 time=time,
                 practitioner=practitioner,
-                with_practitioner=(
-                    self.env._("with %(practitioner)s", practitioner=practitioner)
-                    if practitioner
-                    else ""
+                with_practitioner=self._render_memo(
+                    ("with", lang, practitioner),
+                    lambda: (
+                        self.env._("with %(practitioner)s", practitioner=practitioner)
+                        if practitioner
+                        else ""
+                    ),
                 ),
                 office=event.clinic_office or "",
-                service=", ".join(event.clinic_service_ids.mapped("name")),
+                service=self._render_memo(
+                    ("services", services._ids),
+                    lambda: ", ".join(services.mapped("name")),
+                ),
             )
         return values
