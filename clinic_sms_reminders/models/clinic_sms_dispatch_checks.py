@@ -1,10 +1,11 @@
 """What may go out at the moment of sending, and with which text (R-2.3,
 R-2.4, R-4.2, R-7.3): used by the dispatch engine ``clinic.sms.dispatcher``."""
 
+from collections import namedtuple
 from datetime import timedelta
 
 from odoo import api, models
-from odoo.tools import plaintext2html
+from odoo.tools import SQL
 
 from ..tools import placeholders, quiet_hours, segments
 from .clinic_sms_message import CONSENT_FIELD
@@ -31,6 +32,37 @@ LATE_GRACE = timedelta(minutes=10)
 BEFORE_APPOINTMENT_KINDS = ("confirmation", "reschedule", "reminder", "scheduled")
 
 
+# What the checks read of a message's patient (``_sendability_rows``).
+SENDABILITY_PARTNER = (
+    "clinic_mobile",
+    "clinic_mobile_error",
+    "tz",
+    *CONSENT_FIELD.values(),
+)
+SendabilityRow = namedtuple(
+    "SendabilityRow",
+    [
+        "id",
+        "phone",
+        "kind",
+        "purpose",
+        "scheduled_at",
+        "attempt_count",
+        "reason",
+        "appointment_start",
+        "rule_id",
+        "recall_id",
+        "company_id",
+        "partner_id",
+        *SENDABILITY_PARTNER,
+        "event_id",
+        "event_active",
+        "clinic_status",
+        "start",
+    ],
+)
+
+
 class ClinicSmsEligibility(models.AbstractModel):
     _name = "clinic.sms.eligibility"
     _description = "Clinic SMS dispatch: what may go out"
@@ -43,18 +75,19 @@ class ClinicSmsEligibility(models.AbstractModel):
         The phone blacklist wins for every purpose, essential ones included
         (R-4.2), but for the single confirmation of a STOP.
 
-        What is the same for many messages of a batch (a clinic's window, a
-        rule's statuses, whether a slot is inside the window) is worked out
-        once per batch (``memo``), not once per message."""
+        What the checks read of a message, its patient and its appointment
+        comes in one query per batch (``_sendability_rows``), and what is the
+        same for many messages (a clinic's window, a rule's statuses, whether
+        a slot is inside the window) is worked out once (``memo``)."""
+        rows = self._sendability_rows(messages)
         phones = {}
-        for message in messages:
-            phone = message.phone
-            partner = message.partner_id
-            if partner:
-                phone = partner.clinic_mobile or False
-                if phone != message.phone:
-                    changes.setdefault(message.id, {})["phone"] = phone
-            phones[message.id] = phone
+        for row in rows.values():
+            phone = row.phone
+            if row.partner_id:
+                phone = row.clinic_mobile or False
+                if phone != row.phone:
+                    changes.setdefault(row.id, {})["phone"] = phone
+            phones[row.id] = phone
         blacklisted = self._blacklisted_numbers(
             {phone for phone in phones.values() if phone}
         )
@@ -62,61 +95,92 @@ class ClinicSmsEligibility(models.AbstractModel):
         exempt = set(messages._clinic_blacklist_exempt().ids)
         memo = {}
         sendable_ids = []
-        for message in messages:
-            partner = message.partner_id
-            phone = phones[message.id]
+        for message_id in messages.ids:
+            row = rows[message_id]
+            phone = phones[message_id]
             state = "cancelled"
-            reason = self._appointment_block_reason(message, now, memo)
+            reason = self._appointment_block_reason(row, now, memo)
             if not reason:
                 state = "skipped"
                 if not phone:
                     reason = (
                         "no_mobile"
-                        if partner and partner.clinic_mobile_error in (False, "missing")
+                        if row.partner_id
+                        and row.clinic_mobile_error in (None, False, "missing")
                         else "invalid_number"
                     )
-                elif phone in blacklisted and message.id not in exempt:
+                elif phone in blacklisted and message_id not in exempt:
                     reason = "blacklisted"
                 elif (
-                    partner
-                    and message.purpose in CONSENT_FIELD
-                    and not partner[CONSENT_FIELD[message.purpose]]
+                    row.partner_id
+                    and row.purpose in CONSENT_FIELD
+                    and not getattr(row, CONSENT_FIELD[row.purpose])
                 ):
                     reason = "no_consent"
             if not reason:
-                state, reason, when = self._window_hold(message, now, memo)
+                state, reason, when = self._window_hold(row, now, memo)
                 if when:
-                    changes.setdefault(message.id, {})["scheduled_at"] = when
+                    changes.setdefault(message_id, {})["scheduled_at"] = when
             if reason:
-                changes.setdefault(message.id, {}).update(
+                changes.setdefault(message_id, {}).update(
                     state=state, reason=reason, reason_detail=False
                 )
             else:
-                sendable_ids.append(message.id)
+                sendable_ids.append(message_id)
         return messages.browse(sendable_ids)
 
-    def _window_hold(self, message, now, memo=None):
+    @api.model
+    def _sendability_rows(self, messages):
+        """{message id: row} of what the checks read, as stored now: the
+        message's own columns, its patient's (``partner_id`` and the
+        ``SENDABILITY_PARTNER`` columns, None without a patient) and its
+        appointment's (``event_id``, ``event_active``, ``clinic_status``,
+        ``start``)."""
+        messages.flush_recordset()
+        self.env["res.partner"].flush_model(SENDABILITY_PARTNER)
+        self.env["calendar.event"].flush_model(["active", "clinic_status", "start"])
+        self.env.cr.execute(
+            SQL(
+                """
+                SELECT m.id, m.phone, m.kind, m.purpose, m.scheduled_at,
+                       m.attempt_count, m.reason, m.appointment_start, m.rule_id,
+                       m.recall_id, m.company_id, p.id, %(partner_columns)s,
+                       e.id, e.active, e.clinic_status, e.start
+                  FROM clinic_sms_message m
+             LEFT JOIN res_partner p ON p.id = m.partner_id
+             LEFT JOIN calendar_event e ON e.id = m.appointment_id
+                 WHERE m.id = ANY(%(ids)s)
+                """,
+                partner_columns=SQL(", ").join(
+                    SQL("p.%s", SQL.identifier(column))
+                    for column in SENDABILITY_PARTNER
+                ),
+                ids=messages.ids,
+            )
+        )
+        return {row[0]: SendabilityRow(*row) for row in self.env.cr.fetchall()}
+
+    def _window_hold(self, row, now, memo):
         """(state, reason, new scheduled_at) when the sending window holds the
-        message back at the moment of sending (R-2.3), else (False, False,
-        False): it goes out now. ``memo``: a dict kept for one batch."""
-        if memo is None:
-            memo = {}
-        scheduled_at = message.scheduled_at
+        message of ``row`` (``_sendability_rows``) back at the moment of
+        sending (R-2.3), else (False, False, False): it goes out now.
+        ``memo``: a dict kept for one batch."""
+        scheduled_at = row.scheduled_at
         if (
-            message.kind in IMMEDIATE_KINDS
-            and not message.attempt_count
-            and not message.reason
+            row.kind in IMMEDIATE_KINDS
+            and not row.attempt_count
+            and not row.reason
             and scheduled_at >= now - IMMEDIATE_FOR
         ):
             return False, False, False
-        company = message.company_id
-        tz_name = message.partner_id.tz
+        company_key = ("company", row.company_id)
+        if company_key not in memo:
+            company = self.env["res.company"].browse(row.company_id)
+            memo[company_key] = (company._clinic_sms_window(), company.clinic_sms_tz)
+        window, clinic_tz = memo[company_key]
+        tz_name = row.tz
         if not quiet_hours.is_known_zone(tz_name):
-            tz_name = company.clinic_sms_tz or "UTC"
-        window_key = ("window", company.id)
-        if window_key not in memo:
-            memo[window_key] = company._clinic_sms_window()
-        window = memo[window_key]
+            tz_name = clinic_tz or "UTC"
         if now - scheduled_at <= LATE_GRACE:
             inside_key = ("inside", scheduled_at, tz_name, window)
             if inside_key not in memo:
@@ -125,9 +189,8 @@ class ClinicSmsEligibility(models.AbstractModel):
                 )
             if memo[inside_key]:
                 return False, False, False
-        event = message.appointment_id
         deadline = (
-            event.start if event and message.kind in BEFORE_APPOINTMENT_KINDS else None
+            row.start if row.event_id and row.kind in BEFORE_APPOINTMENT_KINDS else None
         )
         when = quiet_hours.next_allowed_instant(
             now, tz_name, window[0], window[1], deadline
@@ -152,34 +215,36 @@ class ClinicSmsEligibility(models.AbstractModel):
         return {row[0] for row in self.env.cr.fetchall()}
 
     @api.model
-    def _appointment_block_reason(self, message, now, memo=None):
-        """Reason code when the appointment no longer wants this message;
-        ``memo``: a dict kept for one batch (the rules' statuses)."""
-        if message.kind == "recall" and message.recall_id:
+    def _appointment_block_reason(self, row, now, memo):
+        """Reason code when the appointment no longer wants the message of
+        ``row`` (``_sendability_rows``); ``memo``: a dict kept for one batch
+        (the rules' statuses)."""
+        if row.kind == "recall" and row.recall_id:
             # checked again at the moment of sending (R-5.1)
-            return message.recall_id._booked_reason(message.partner_id, now)
-        event = message.appointment_id
-        if not event:
-            return "appointment_cancelled" if message.appointment_start else False
-        if not event.active:
+            return (
+                self.env["clinic.sms.recall"]
+                .browse(row.recall_id)
+                ._booked_reason(self.env["res.partner"].browse(row.partner_id), now)
+            )
+        if not row.event_id:
+            return "appointment_cancelled" if row.appointment_start else False
+        if not row.event_active:
             return "appointment_cancelled"
-        is_cancellation = message.kind == "cancellation"
-        if (event.clinic_status == "cancelled") != is_cancellation:
+        is_cancellation = row.kind == "cancellation"
+        if (row.clinic_status == "cancelled") != is_cancellation:
             return "appointment_status" if is_cancellation else "appointment_cancelled"
-        if message.kind != "reminder":
+        if row.kind != "reminder":
             return False
-        if message.appointment_start and event.start != message.appointment_start:
+        if row.appointment_start and row.start != row.appointment_start:
             return "appointment_moved"
-        if event.start <= now:
+        if row.start <= now:
             return "appointment_started"
-        rule = message.rule_id
-        if rule:
-            if memo is None:
-                memo = {}
-            statuses_key = ("statuses", rule.id)
+        if row.rule_id:
+            statuses_key = ("statuses", row.rule_id)
             if statuses_key not in memo:
+                rule = self.env["clinic.sms.rule"].browse(row.rule_id)
                 memo[statuses_key] = rule._statuses()
-            if event.clinic_status not in memo[statuses_key]:
+            if row.clinic_status not in memo[statuses_key]:
                 return "appointment_status"
         return False
 
@@ -219,36 +284,3 @@ class ClinicSmsEligibility(models.AbstractModel):
             ready_ids.append(message.id)
             units[message.id] = info.parts
         return messages.browse(ready_ids), units
-
-    @api.model
-    def _send_emails(self, messages, now):
-        """Recall campaigns by email: same text, through Odoo's mail queue; no
-        message units are used. The phone blacklist does not apply to email;
-        the consent does."""
-        sent = messages.browse()
-        for message in messages:
-            partner = message.partner_id
-            consent = CONSENT_FIELD.get(message.purpose)
-            if not partner.email:
-                message._set_state("skipped", "no_channel")
-                continue
-            if consent and not partner[consent]:
-                message._set_state("skipped", "no_consent")
-                continue
-            body = message.body
-            if not body and message.template_id:
-                body = message.template_id._render_for(message)
-            self.env["mail.mail"].sudo().create(
-                {
-                    "subject": message.template_id.name or message.company_id.name,
-                    "body_html": plaintext2html(body or ""),
-                    "email_to": partner.email,
-                    "email_from": message.company_id.email_formatted or False,
-                    "recipient_ids": [(4, partner.id)],
-                }
-            )
-            message._internal().write(
-                {"state": "sent", "sent_at": now, "units": 0, "body": body}
-            )
-            sent |= message
-        self.env["clinic.sms.case.note"]._log_case_notes(sent)
