@@ -9,6 +9,7 @@ from . import clinic_sms_wallet
 from . import clinic_sms_wallet_move
 from . import clinic_sms_template
 from . import clinic_sms_template_render
+from . import clinic_sms_template_rows
 from . import clinic_sms_rule
 from . import clinic_sms_rule_planning
 from . import clinic_sms_notification

@@ -38,7 +38,9 @@ class ClinicSmsTemplate(models.Model):
             ("uses_link", self._ids, self.env.lang),
             lambda: "appointment_link" in "".join(self.mapped("body") or [""]),
         )
-        if event and event.clinic_patient_id and uses_link:
+        row = self._render_row(event)
+        patient_id = row.patient_id if row else event.clinic_patient_id.id
+        if event and patient_id and uses_link:
             values["appointment_link"] = event._clinic_link_short_url()
         else:
             values["appointment_link"] = ""

@@ -37,16 +37,21 @@ class ClinicSmsTemplate(models.Model):
         counted parts spare a second count)."""
         result = {}
         groups = {}
+        # the patients' and appointments' values in one query (their ORM
+        # records are read only by addons that extend the placeholders)
+        partners, events = self._render_rows(messages)
         for message in messages:
             partner, company = message.partner_id, message.company_id
+            row = partners.get(partner.id)
             key = (
                 message.template_id,
-                self._patient_lang(partner, company),
+                (row.lang if row else False)
+                or self._patient_lang(partner.browse(), company),
                 company,
                 message.purpose == "marketing" or message.kind in MARKETING_KINDS,
             )
             groups.setdefault(key, []).append(message)
-        self.env.cr.cache[RENDER_MEMO] = {}
+        self.env.cr.cache[RENDER_MEMO] = {"partners": partners, "events": events}
         try:
             for (template, lang, company, marketing), group in groups.items():
                 template = template.with_context(lang=lang)
@@ -68,6 +73,15 @@ class ClinicSmsTemplate(models.Model):
         finally:
             self.env.cr.cache.pop(RENDER_MEMO, None)
         return result
+
+    def _render_row(self, record):
+        """The row of ``record`` (a patient or an appointment) read for the
+        batch being rendered (clinic_sms_template_rows.py), else None."""
+        memo = self.env.cr.cache.get(RENDER_MEMO)
+        if memo is None or not record:
+            return None
+        rows = memo["partners" if record._name == "res.partner" else "events"]
+        return rows.get(record.id)
 
     def _render_memo(self, key, compute):
         """``compute()``, kept for the rest of a batch rendering under ``key``
@@ -168,7 +182,8 @@ class ClinicSmsTemplate(models.Model):
                 return values
         """
         lang = self.env.lang or "en_US"
-        name = partner.name or ""
+        patient = self._render_row(partner)
+        name = (patient.name if patient else partner.name) or ""
         values = dict(
             self._render_memo(
                 ("clinic", company.id, lang),
@@ -185,14 +200,23 @@ class ClinicSmsTemplate(models.Model):
             patient_first_name=name.split(" ")[0],
         )
         if event:
-            country = partner.country_id.code or company.country_id.code or False
-            date, time = _format_start(
-                event.start,
-                self._appointment_tz(event, company),
-                _date_locale(lang, country),
+            country = (
+                (patient.country_code if patient else partner.country_id.code)
+                or company.country_id.code
+                or False
             )
-            practitioner = event.clinic_practitioner_id.name or ""
-            services = event.clinic_service_ids
+            row = self._render_row(event)
+            if row:
+                start = row.start
+                tz_name = row.recurrence_tz or company.clinic_sms_tz or "UTC"
+                practitioner, office = row.practitioner or "", row.office or ""
+                services = self.env["product.product"].browse(row.service_ids)
+            else:
+                start, tz_name = event.start, self._appointment_tz(event, company)
+                practitioner = event.clinic_practitioner_id.name or ""
+                office = event.clinic_office or ""
+                services = event.clinic_service_ids
+            date, time = _format_start(start, tz_name, _date_locale(lang, country))
             values.update(
                 date=date,
                 time=time,
@@ -205,10 +229,17 @@ class ClinicSmsTemplate(models.Model):
                         else ""
                     ),
                 ),
-                office=event.clinic_office or "",
+                office=office,
                 service=self._render_memo(
                     ("services", services._ids),
-                    lambda: ", ".join(services.mapped("name")),
+                    # in the order and with the filter of reading the field
+                    lambda: ", ".join(
+                        (
+                            services.search([("id", "in", services.ids)])
+                            if row
+                            else services
+                        ).mapped("name")
+                    ),
                 ),
             )
         return values
