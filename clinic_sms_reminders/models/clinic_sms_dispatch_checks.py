@@ -10,11 +10,10 @@ from odoo.tools import SQL
 from ..tools import placeholders, quiet_hours, segments
 from .clinic_sms_message import CONSENT_FIELD
 
-# Caused right now by the patient or the reception: goes out at once, even
-# outside the sending window (R-2.3). Anything older, retried or held back
-# (a backlog, a top-up) waits for the window like every other message.
-# caused right now by the patient or the reception (R-2.3): the answers to a
-# STOP, START or HELP and the reception's answer from the inbox included
+# Caused right now by the patient or the reception (the answers to a STOP,
+# START or HELP and the reception's answer from the inbox included): goes out
+# at once, even outside the sending window (R-2.3). Anything older, retried or
+# held back (a backlog, a top-up) waits for the window like every other message.
 IMMEDIATE_KINDS = (
     "confirmation",
     "reschedule",
@@ -54,12 +53,9 @@ SendabilityRow = namedtuple(
         "recall_id",
         "company_id",
         "partner_id",
-        *SENDABILITY_PARTNER,
-        "event_id",
-        "event_active",
-        "clinic_status",
-        "start",
-    ],
+    ]
+    + list(SENDABILITY_PARTNER)
+    + ["event_id", "event_active", "clinic_status", "start"],
 )
 
 
@@ -139,26 +135,43 @@ class ClinicSmsEligibility(models.AbstractModel):
         messages.flush_recordset()
         self.env["res.partner"].flush_model(SENDABILITY_PARTNER)
         self.env["calendar.event"].flush_model(["active", "clinic_status", "start"])
-        self.env.cr.execute(
+        # three lookups by primary key: a join lets the planner scan the
+        # whole of res_partner for a batch of 500
+        cr = self.env.cr
+        cr.execute(
+            """
+            SELECT id, phone, kind, purpose, scheduled_at, attempt_count, reason,
+                   appointment_start, rule_id, recall_id, company_id, partner_id,
+                   appointment_id
+              FROM clinic_sms_message WHERE id = ANY(%s)
+            """,
+            [messages.ids],
+        )
+        rows = cr.fetchall()
+        cr.execute(
             SQL(
-                """
-                SELECT m.id, m.phone, m.kind, m.purpose, m.scheduled_at,
-                       m.attempt_count, m.reason, m.appointment_start, m.rule_id,
-                       m.recall_id, m.company_id, p.id, %(partner_columns)s,
-                       e.id, e.active, e.clinic_status, e.start
-                  FROM clinic_sms_message m
-             LEFT JOIN res_partner p ON p.id = m.partner_id
-             LEFT JOIN calendar_event e ON e.id = m.appointment_id
-                 WHERE m.id = ANY(%(ids)s)
-                """,
-                partner_columns=SQL(", ").join(
-                    SQL("p.%s", SQL.identifier(column))
-                    for column in SENDABILITY_PARTNER
-                ),
-                ids=messages.ids,
+                "SELECT id, %s FROM res_partner WHERE id = ANY(%s)",
+                SQL(", ").join(SQL.identifier(c) for c in SENDABILITY_PARTNER),
+                list({row[11] for row in rows if row[11]}),
             )
         )
-        return {row[0]: SendabilityRow(*row) for row in self.env.cr.fetchall()}
+        no_partner = (None,) * len(SENDABILITY_PARTNER)
+        partners = {row[0]: row[1:] for row in cr.fetchall()}
+        cr.execute(
+            "SELECT id, active, clinic_status, start FROM calendar_event"
+            " WHERE id = ANY(%s)",
+            [list({row[12] for row in rows if row[12]})],
+        )
+        events = {row[0]: row for row in cr.fetchall()}
+        no_event = (None, None, None, None)
+        return {
+            row[0]: SendabilityRow(
+                *row[:12],
+                *partners.get(row[11], no_partner),
+                *events.get(row[12], no_event),
+            )
+            for row in rows
+        }
 
     def _window_hold(self, row, now, memo):
         """(state, reason, new scheduled_at) when the sending window holds the

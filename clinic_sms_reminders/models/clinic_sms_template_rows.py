@@ -52,10 +52,9 @@ class ClinicSmsTemplate(models.Model):
                 SELECT p.id, p.name, p.lang, c.code
                   FROM res_partner p
              LEFT JOIN res_country c ON c.id = p.country_id
-                 WHERE p.id IN (SELECT partner_id FROM clinic_sms_message
-                                 WHERE id = ANY(%(ids)s))
+                 WHERE p.id = ANY(%(ids)s)
                 """,
-                ids=messages.ids,
+                ids=messages.partner_id.ids,
             )
         )
         partners = {row[0]: RenderPartner(*row[1:]) for row in self.env.cr.fetchall()}
@@ -72,10 +71,9 @@ class ClinicSmsTemplate(models.Model):
                   FROM calendar_event e
              LEFT JOIN calendar_recurrence r ON r.id = e.recurrence_id
              LEFT JOIN res_partner pr ON pr.id = e.clinic_practitioner_id
-                 WHERE e.id IN (SELECT appointment_id FROM clinic_sms_message
-                                 WHERE id = ANY(%(ids)s))
+                 WHERE e.id = ANY(%(ids)s)
                 """,
-                ids=messages.ids,
+                ids=messages.appointment_id.ids,
             )
         )
         events = {
