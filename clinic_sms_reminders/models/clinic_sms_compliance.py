@@ -28,8 +28,12 @@ class ClinicSmsMessage(models.Model):
     )
     reason = fields.Selection(selection_add=HOLD_REASONS)
 
-    # the clinic a reply answers: latest message to a number through a provider
-    _provider_phone_index = models.Index("(provider_id, phone, id DESC)")
+    # the clinic a reply answers: latest message to a number through a
+    # provider; a planned message has no provider yet (not indexed until it
+    # is sent)
+    _provider_phone_index = models.Index(
+        "(provider_id, phone, id DESC) WHERE provider_id IS NOT NULL"
+    )
 
     def _clinic_recipient_tz(self):
         self.ensure_one()

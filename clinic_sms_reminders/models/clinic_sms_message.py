@@ -2,6 +2,7 @@ import uuid
 
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError
+from odoo.tools.sql import drop_index, make_index_name
 
 from .clinic_sms_message_constants import (  # noqa: F401 - re-exported
     CONSENT_FIELD,
@@ -15,6 +16,10 @@ from .clinic_sms_message_constants import (  # noqa: F401 - re-exported
     REASONS,
     retry_delay,
 )
+
+# columns that had an index of their own; the queries on them use the
+# partial or composite indexes below
+OBSOLETE_INDEXED_COLUMNS = ("company_id", "scheduled_at", "rule_id", "kind", "state")
 
 
 class ClinicSmsMessage(models.Model):
@@ -66,9 +71,9 @@ class ClinicSmsMessage(models.Model):
     phone = fields.Char(help="Number in E.164 form, as sent.")
     body = fields.Text(help="Rendered text, as sent.")
     template_id = fields.Many2one("clinic.sms.template", ondelete="set null")
-    rule_id = fields.Many2one(
-        "clinic.sms.rule", ondelete="set null", index="btree_not_null"
-    )
+    # no index: searched with the appointment only (planner, planned lines);
+    # deleting a rule (rare: rules are archived) scans the table once
+    rule_id = fields.Many2one("clinic.sms.rule", ondelete="set null")
     appointment_id = fields.Many2one(
         "calendar.event", ondelete="set null", index="btree_not_null"
     )
@@ -92,8 +97,9 @@ class ClinicSmsMessage(models.Model):
         help="Start of the appointment when the message was planned; a message for an "
         "appointment that moved since is not sent.",
     )
+    # indexed with the clinic (_company_scheduled_index), as it is searched
     scheduled_at = fields.Datetime(
-        string="Scheduled", required=True, default=fields.Datetime.now, index=True
+        string="Scheduled", required=True, default=fields.Datetime.now
     )
     sent_at = fields.Datetime(readonly=True)
     delivered_at = fields.Datetime(readonly=True)
@@ -140,6 +146,12 @@ class ClinicSmsMessage(models.Model):
         "(company_id, scheduled_at, id) WHERE state = 'queued'"
     )
     _sending_index = models.Index("(sending_since) WHERE state = 'sending'")
+    # the clinic's messages of a day (dashboard, "Today" filter, under the
+    # record rule's company_id IN ...), and every lookup by clinic alone: one
+    # index instead of one on company_id and one on scheduled_at, each
+    # updated on every row written
+    company_id = fields.Many2one(index=False)
+    _company_scheduled_index = models.Index("(company_id, scheduled_at)")
 
     def init(self):
         res = super().init()
@@ -150,6 +162,10 @@ class ClinicSmsMessage(models.Model):
             "UPDATE clinic_sms_message SET sending_since = write_date"
             " WHERE state = 'sending' AND sending_since IS NULL"
         )
+        # column indexes of earlier versions: Odoo keeps an index a field no
+        # longer asks for, and each one costs on every insert and update
+        for column in OBSOLETE_INDEXED_COLUMNS:
+            drop_index(self.env.cr, make_index_name(self._table, column), self._table)
         return res
 
     _unknown_index = models.Index("(company_id) WHERE state = 'unknown'")

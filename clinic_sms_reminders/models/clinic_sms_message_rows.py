@@ -2,10 +2,32 @@
 one statement, per-message outcomes written in one UPDATE per set of
 columns, instead of one ORM call per message."""
 
+from datetime import UTC, datetime
+
 from odoo import api, fields, models
 from odoo.tools import SQL
 
 from .clinic_sms_message_constants import QUEUED_COLUMNS, QUEUED_DEFAULTS
+
+
+def _array_element(value):
+    if value is None or value is False:
+        return "NULL"
+    if type(value) is int:
+        return str(value)
+    if isinstance(value, datetime) and value.tzinfo:
+        value = value.astimezone(UTC).replace(tzinfo=None)
+    text = str(value).replace("\\", "\\\\").replace('"', '\\"')
+    return f'"{text}"'
+
+
+def _array_literal(values):
+    """One PostgreSQL array literal ('{1,NULL,"a b"}') of ``values``: a
+    single string parameter instead of a list that the driver adapts value
+    by value (a cast per element, a fifth of the planner's time at 20,000
+    rows). False (an empty many2one or char) is NULL, not 0 or 'false';
+    datetimes are written in UTC, as Odoo stores them."""
+    return "{" + ",".join(map(_array_element, values)) + "}"
 
 
 class ClinicSmsMessage(models.Model):
@@ -15,41 +37,59 @@ class ClinicSmsMessage(models.Model):
     # Planning (R-7.3)
     # ------------------------------------------------------------------
     @api.model
-    def _insert_queued(self, rows):
+    def _insert_queued(self, rows, common=None):
         """Insert planned messages (dicts of QUEUED_COLUMNS) in one statement.
+
+        ``common`` holds the values shared by all ``rows`` (the rule, the
+        clinic, the template of a planning step): sent once, not once per
+        row, like every column that no row names (its default or NULL).
 
         A message whose idempotency key is already live is silently not
         inserted, so concurrent planners, workers or users cannot create it
         twice. Returns the number of rows inserted."""
         if not rows:
             return 0
-        arrays = [
-            SQL(
+        common = common or {}
+        named = set().union(*rows)
+        named.add("idempotency_key")  # one value per row: unnest needs a column
+        scalars, arrays = {}, {}
+        for column, sql_type in QUEUED_COLUMNS.items():
+            if column in common or column not in named:
+                value = common.get(column, QUEUED_DEFAULTS.get(column))
+                # False (an empty many2one or char) is NULL, not 0 or 'false'
+                scalars[column] = SQL(
+                    f"%s::{sql_type}", None if value is False else value
+                )
+                continue
+            default = QUEUED_DEFAULTS.get(column)
+            arrays[column] = SQL(
                 f"%s::{sql_type}[]",
-                [
-                    # False (an empty many2one or char) is NULL, not 0 or 'false'
-                    None if value is False else value
-                    for value in (
-                        row.get(column, QUEUED_DEFAULTS.get(column)) for row in rows
-                    )
-                ],
+                _array_literal(row.get(column, default) for row in rows),
             )
-            for column, sql_type in QUEUED_COLUMNS.items()
+        values = [
+            *scalars.values(),
+            *(SQL("c.%s", SQL.identifier(column)) for column in arrays),
         ]
-        columns = SQL(", ").join(SQL.identifier(column) for column in QUEUED_COLUMNS)
         self.env.cr.execute(
             SQL(
                 """
                 INSERT INTO clinic_sms_message (
                     reference, attempt_count, units,
-                    create_uid, write_uid, create_date, write_date, %(columns)s)
+                    create_uid, write_uid, create_date, write_date,
+                    %(columns)s)
                 SELECT replace(gen_random_uuid()::text, '-', ''), 0, 0,
-                       %(uid)s, %(uid)s, %(now)s, %(now)s, c.*
-                  FROM unnest(%(arrays)s) AS c(%(columns)s)
+                       %(uid)s, %(uid)s, %(now)s, %(now)s, %(values)s
+                  FROM unnest(%(arrays)s) AS c(%(array_columns)s)
                 ON CONFLICT (idempotency_key) WHERE state != 'cancelled' DO NOTHING
                 """,
-                columns=columns,
-                arrays=SQL(", ").join(arrays),
+                columns=SQL(", ").join(
+                    SQL.identifier(column) for column in [*scalars, *arrays]
+                ),
+                values=SQL(", ").join(values),
+                array_columns=SQL(", ").join(
+                    SQL.identifier(column) for column in arrays
+                ),
+                arrays=SQL(", ").join(arrays.values()),
                 uid=self.env.uid,
                 now=fields.Datetime.now(),
             )

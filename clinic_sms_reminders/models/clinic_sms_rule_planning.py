@@ -147,6 +147,12 @@ class ClinicSmsRule(models.Model):
             [(row[4], row[1], row[2], row[0]) for row in rows], gap
         )
         to_insert, grouped_ids = [], []
+        company_tz = company.clinic_sms_tz or "UTC"
+        # appointments share their start times (the slots of a day): the
+        # rule's time and its move into the window are computed once per
+        # start and zone, not once per appointment
+        send_times, shifted, known_zones = {}, {}, {}
+        per_start = self.trigger == "before_start"
         for group in groups:
             grouped_ids += [item[3] for item in group[1:]]
             (
@@ -163,17 +169,15 @@ class ClinicSmsRule(models.Model):
             ) = by_id[group[0][3]]
             if exists:
                 continue
-            company_tz = company.clinic_sms_tz or "UTC"
-            if not quiet_hours.is_known_zone(tz_name):
+            if tz_name not in known_zones:
+                known_zones[tz_name] = quiet_hours.is_known_zone(tz_name)
+            if not known_zones[tz_name]:
                 tz_name = company_tz
-            if not quiet_hours.is_known_zone(event_tz):
+            if event_tz not in known_zones:
+                known_zones[event_tz] = quiet_hours.is_known_zone(event_tz)
+            if not known_zones[event_tz]:
                 event_tz = company_tz
             row = {
-                "kind": "reminder",
-                "purpose": "appointment",
-                "company_id": company.id,
-                "rule_id": self.id,
-                "template_id": self.template_id.id,
                 "appointment_id": event_id,
                 "appointment_start": start,
                 "partner_id": partner_id,
@@ -182,7 +186,14 @@ class ClinicSmsRule(models.Model):
                 "scheduled_at": now,
                 "state": "queued",
             }
-            planned = self._send_time(start, create_date, event_tz)
+            if per_start:
+                if (start, event_tz) not in send_times:
+                    send_times[start, event_tz] = self._send_time(
+                        start, create_date, event_tz
+                    )
+                planned = send_times[start, event_tz]
+            else:
+                planned = self._send_time(start, create_date, event_tz)
             if planned < create_date:
                 # booked after this reminder was due: a visible row says so
                 # its key names the start, so a later move of the
@@ -195,9 +206,11 @@ class ClinicSmsRule(models.Model):
                 )
                 to_insert.append(row)
                 continue
-            send_at = quiet_hours.shift_into_window(
-                planned, tz_name, window[0], window[1], now, start
-            )
+            if (planned, tz_name, start) not in shifted:
+                shifted[planned, tz_name, start] = quiet_hours.shift_into_window(
+                    planned, tz_name, window[0], window[1], now, start
+                )
+            send_at = shifted[planned, tz_name, start]
             if send_at:
                 row["scheduled_at"] = send_at
             else:
@@ -213,4 +226,13 @@ class ClinicSmsRule(models.Model):
                 ]
             )._set_state("cancelled", "grouped")
             self.env.flush_all()
-        return Message._insert_queued(to_insert)
+        return Message._insert_queued(
+            to_insert,
+            common={
+                "kind": "reminder",
+                "purpose": "appointment",
+                "company_id": company.id,
+                "rule_id": self.id,
+                "template_id": self.template_id.id,
+            },
+        )

@@ -1,4 +1,4 @@
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 from unittest.mock import patch
 
 from odoo.addons.clinic_sms_reminders.models import clinic_sms_rule
@@ -113,3 +113,53 @@ class TestPlanningQueries(ClinicSmsCase):
             self.assertEqual(sent, size)
         self.assertEqual(counts[60], counts[5])
         self.assertLessEqual(counts[60], 20, counts)
+
+    def test_insert_queued_keeps_every_value(self):
+        """R-7.3: the planner's set-wise insert writes each value as given:
+        quotes, backslashes, braces, commas, a text reading NULL, line
+        breaks and accents; False and None as empty; an aware datetime in
+        UTC; the values shared by all rows (``common``) on every row; and a
+        live idempotency key is still not inserted twice."""
+        Message = self.env["clinic.sms.message"]
+        bodies = [
+            'Say "hi"',
+            "C:\\path\\ {a,b}",
+            "NULL",
+            "",
+            "two\nlines, é ü €",
+            False,
+        ]
+        aware = datetime(2026, 3, 10, 12, 0, tzinfo=timezone(timedelta(hours=1)))
+        rows = [
+            {
+                "idempotency_key": f"literal:{index}",
+                "body": body,
+                "phone": "+33612345678" if index else None,
+                "partner_id": self.patient.id if index % 2 else False,
+                "scheduled_at": aware if index == 0 else datetime(2026, 3, 10, 9, 30),
+            }
+            for index, body in enumerate(bodies)
+        ]
+        common = {
+            "kind": "private",
+            "purpose": "essential",
+            "company_id": self.company.id,
+        }
+        self.assertEqual(Message._insert_queued(rows, common=common), len(rows))
+        messages = Message.search(
+            [("idempotency_key", "like", "literal:")], order="idempotency_key"
+        )
+        self.assertEqual(messages.mapped("body"), bodies)
+        self.assertEqual(messages[0].scheduled_at, datetime(2026, 3, 10, 11, 0))
+        self.assertEqual(messages[1].scheduled_at, datetime(2026, 3, 10, 9, 30))
+        self.assertFalse(messages[0].phone)
+        self.assertEqual(messages[1].phone, "+33612345678")
+        self.assertEqual(messages.mapped("partner_id"), self.patient)
+        self.assertFalse(messages[0].partner_id)
+        self.assertEqual(set(messages.mapped("kind")), {"private"})
+        self.assertEqual(set(messages.mapped("company_id")), {self.company})
+        # defaults of the columns no row names
+        self.assertEqual(set(messages.mapped("state")), {"queued"})
+        self.assertEqual(set(messages.mapped("channel")), {"sms"})
+        self.assertEqual(len(set(messages.mapped("reference"))), len(rows))
+        self.assertEqual(Message._insert_queued(rows[:2], common=common), 0)
