@@ -134,13 +134,16 @@ class ClinicSmsMessage(models.Model):
         now = self.env.cr.now()
         for columns, rows in groups.items():
             fnames.update(columns)
-            arrays = [SQL("%s::int4[]", [message_id for message_id, _vals in rows])]
+            arrays = [
+                SQL("%s::int4[]", _array_literal(message_id for message_id, _v in rows))
+            ]
             for column in columns:
                 field = self._fields[column]
-                null_if_false = field.type != "boolean"
                 values = [vals[column] for _id, vals in rows]
-                if null_if_false:
-                    values = [None if value is False else value for value in values]
+                if field.type != "boolean":
+                    # one array literal (False is NULL), not a list adapted
+                    # value by value
+                    values = _array_literal(values)
                 arrays.append(SQL(f"%s::{field.column_type[1]}[]", values))
             self.env.cr.execute(
                 SQL(

@@ -163,3 +163,39 @@ class TestPlanningQueries(ClinicSmsCase):
         self.assertEqual(set(messages.mapped("channel")), {"sms"})
         self.assertEqual(len(set(messages.mapped("reference"))), len(rows))
         self.assertEqual(Message._insert_queued(rows[:2], common=common), 0)
+
+    def test_write_rows_keeps_every_value(self):
+        """R-7.3: the dispatcher's set-wise writes (one array literal per
+        column) store each value as given, and the cache holds what the
+        database holds; a row no longer in the expected state is left alone
+        and read again from the database."""
+        Message = self.env["clinic.sms.message"]
+        bodies = ['Say "hi"', "C:\\path\\ {a,b}", "NULL", "", "two\nlines, é €"]
+        rows = [
+            {"idempotency_key": f"rows:{index}", "body": False}
+            for index in range(len(bodies) + 1)
+        ]
+        common = {"kind": "private", "purpose": "essential"}
+        common.update(company_id=self.company.id, scheduled_at=datetime(2026, 3, 9))
+        Message._insert_queued(rows, common=common)
+        messages = Message.search(
+            [("idempotency_key", "like", "rows:")], order="idempotency_key"
+        )
+        stale = messages[-1]
+        stale._set_state("cancelled")
+        when = datetime(2026, 3, 10, 9, 30)
+        changes = {
+            message.id: {"body": body, "units": index, "sending_since": when}
+            for index, (message, body) in enumerate(
+                zip(messages[:-1], bodies, strict=True)
+            )
+        }
+        changes[stale.id] = {"body": "never", "units": 9, "sending_since": when}
+        written = messages._write_rows(changes, from_states=("queued",))
+        self.assertEqual(written, set(messages[:-1].ids))
+        self.assertEqual(messages.mapped("body"), [*bodies, False])  # cache
+        self.env.invalidate_all()
+        self.assertEqual(messages.mapped("body"), [*bodies, False])  # database
+        self.assertEqual(messages.mapped("units"), [0, 1, 2, 3, 4, 0])
+        self.assertEqual(messages[0].sending_since, when)
+        self.assertFalse(stale.sending_since)
