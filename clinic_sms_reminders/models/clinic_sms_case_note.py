@@ -35,21 +35,23 @@ class ClinicSmsCaseNote(models.AbstractModel):
 
     @api.model
     def _log_case_notes(self, messages):
-        messages = messages.filtered(lambda m: m.partner_id and m.sent_at)
-        if not messages:
-            return
         groups = {}
         system = self.env.ref("base.partner_root")
+        # one pass, each field read once: thousands of messages a batch
         for message in messages:
+            partner, sent_at = message.partner_id, message.sent_at
+            if not partner or not sent_at:
+                continue
+            kind = message.kind
             # a message a user wrote and sent is theirs; one the addon sends
             # on its own (reminders, and confirmations of a booking) is the
             # system's, whoever's action planned it
             author = (
-                message.create_uid.partner_id
-                if message.kind in USER_SENT_KINDS
-                else False
+                message.create_uid.partner_id if kind in USER_SENT_KINDS else False
             ) or system
-            groups.setdefault((message.company_id, author), []).append(message)
+            groups.setdefault((message.company_id, author), []).append(
+                (partner.id, (message.template_id, kind, sent_at))
+            )
         for (company, author), group in groups.items():
             env = self.with_context(lang=company.partner_id.lang or "en_US").env
             kinds = dict(
@@ -61,8 +63,7 @@ class ClinicSmsCaseNote(models.AbstractModel):
             # each note line is built (and escaped) once, not per message
             lines = {}
             bodies = {}
-            for message in group:
-                key = (message.template_id, message.kind, message.sent_at)
+            for partner_id, key in group:
                 if key not in lines:
                     template, kind, sent_at = key
                     lines[key] = Markup("<p><b>%s</b> (%s, %s)</p>") % (
@@ -70,7 +71,7 @@ class ClinicSmsCaseNote(models.AbstractModel):
                         template.with_env(env).name or kinds.get(kind, ""),
                         format_datetime(env, sent_at, tz=tz_name, dt_format="short"),
                     )
-                bodies.setdefault(message.partner_id.id, []).append(lines[key])
+                bodies.setdefault(partner_id, []).append(lines[key])
             env["mail.message"].sudo()._clinic_sms_insert_notes(
                 "res.partner",
                 {
