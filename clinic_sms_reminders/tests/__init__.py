@@ -1,6 +1,7 @@
 from . import test_access_matrix
 from . import test_access_matrix_new_models
 from . import test_appointment_link
+from . import test_batch_rendering
 from . import test_campaigns
 from . import test_compliance
 from . import test_consent_chain
