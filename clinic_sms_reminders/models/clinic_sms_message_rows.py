@@ -172,28 +172,22 @@ class ClinicSmsMessage(models.Model):
             done = {row[0] for row in self.env.cr.fetchall()}
             self._cache_written(columns, [(i, vals) for i, vals in rows if i in done])
             written |= done
-        records.browse(sorted(written))._cache_written(
-            ("write_date", "write_uid"), (), now
-        )
+        for column, value in (("write_date", now), ("write_uid", self.env.uid)):
+            cache = self._fields[column]._get_cache(self.env)
+            for message_id in written & cache.keys():
+                cache[message_id] = value
         unwritten = records.browse([i for i in records.ids if i not in written])
         unwritten.invalidate_recordset([*fnames, "write_date", "write_uid"])
         records.modified(fnames)
         return written
 
-    def _cache_written(self, columns, rows, now=None):
+    def _cache_written(self, columns, rows):
         """Put the values just written by ``_write_rows`` in the cache, as the
-        ORM would after a write (``rows``: (id, vals)); with ``now``, the
-        write stamps of every row of ``self`` whose stamps are cached."""
+        ORM would after a write (``rows``: (id, vals))."""
+        empty = self.browse()
         for column in columns:
             field = self._fields[column]
             cache = field._get_cache(self.env)
-            if now is not None:
-                value = now if column == "write_date" else self.env.uid
-                for message_id in self.ids:
-                    if message_id in cache:
-                        cache[message_id] = value
-                continue
-            empty = self.browse()
             for message_id, vals in rows:
                 cache[message_id] = field.convert_to_cache(
                     vals[column], empty, validate=False

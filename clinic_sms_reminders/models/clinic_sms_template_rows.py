@@ -32,7 +32,6 @@ class ClinicSmsTemplate(models.Model):
         patients and appointments of ``messages`` (clinic.sms.message), as
         stored now; the time zone of an appointment is its recurrence's
         (``_appointment_tz``), None for a single appointment."""
-        messages.flush_recordset(["partner_id", "appointment_id"])
         self.env["res.partner"].flush_model(["name", "lang", "country_id"])
         self.env["calendar.event"].flush_model(
             [
