@@ -215,7 +215,8 @@ class ClinicSmsTemplate(models.Model):
                 start, tz_name = event.start, self._appointment_tz(event, company)
                 practitioner = event.clinic_practitioner_id.name or ""
                 office = event.clinic_office or ""
-                services = event.clinic_service_ids
+                # named in the patient's language, not the caller's
+                services = event.clinic_service_ids.with_env(self.env)
             date, time = _format_start(start, tz_name, _date_locale(lang, country))
             values.update(
                 date=date,
@@ -231,7 +232,7 @@ class ClinicSmsTemplate(models.Model):
                 ),
                 office=office,
                 service=self._render_memo(
-                    ("services", services._ids),
+                    ("services", lang, services._ids),
                     # in the order and with the filter of reading the field
                     lambda: ", ".join(
                         (

@@ -25,6 +25,11 @@ class TestBatchRendering(ClinicSmsCase):
             | Product.create({"name": "Anaesthesia"})
             | Product.create({"name": "Moulding", "active": False})
         )
+        # French patients read the services in French (a batch mixes both)
+        for service, french in zip(
+            cls.services[:2], ("Couronne zircone", "Anesthésie"), strict=True
+        ):
+            service.product_tmpl_id.update_field_translations("name", {"fr_FR": french})
 
     def _patient(self, name, **values):
         return self.env["res.partner"].create(
@@ -43,7 +48,14 @@ class TestBatchRendering(ClinicSmsCase):
         homeless = self._patient("محمد علي", lang=False)
         cases = [
             (french, {"clinic_service_ids": [(6, 0, self.services.ids)]}),
-            (british, {"clinic_practitioner_id": False, "clinic_office": False}),
+            (
+                british,
+                {
+                    "clinic_practitioner_id": False,
+                    "clinic_office": False,
+                    "clinic_service_ids": [(6, 0, self.services.ids)],
+                },
+            ),
             (homeless, {"start": self.start + timedelta(days=30)}),
         ]
         events = self.env["calendar.event"]
@@ -91,7 +103,8 @@ class TestBatchRendering(ClinicSmsCase):
             alone = message.template_id._render_for(message)
             self.assertEqual(batch[message.id], alone)
         french_text = batch[messages[0].id]
-        self.assertIn("[Anaesthesia, Zirconia crown]", french_text)
+        self.assertIn("[Anesthésie, Couronne zircone]", french_text)
+        self.assertIn("[Anaesthesia, Zirconia crown]", batch[messages[1].id])
         montreal = messages.filtered(lambda m: m.appointment_id.recurrency)[:1]
         self.assertTrue(montreal)
         local = self.start + timedelta(days=3) - timedelta(hours=5)
