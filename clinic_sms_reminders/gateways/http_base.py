@@ -107,9 +107,16 @@ class HttpGateway(SmsGateway):
     webhooks = True
 
     def sender_for(self, message):
-        return (
-            message.company_id.clinic_sms_sender_name or self.provider.from_number or ""
-        )
+        # one lookup per clinic and batch (a gateway object serves one batch)
+        senders = self.__dict__.setdefault("_senders", {})
+        company_id = message.company_id.id
+        if company_id not in senders:
+            senders[company_id] = (
+                message.company_id.clinic_sms_sender_name
+                or self.provider.from_number
+                or ""
+            )
+        return senders[company_id]
 
     def callback_url(self, kind):
         # one lookup per batch (a gateway object serves one batch), not per message
@@ -181,7 +188,7 @@ class HttpGateway(SmsGateway):
             return
         stop = threading.Event()
         timeout = provider.timeout
-        size = max(1, min(provider.max_connections, granted))
+        size = max(1, min(provider._lane_connections(), granted))
 
         def run(index, spec):
             not_before = start + (index / rate if rate > 0 else 0.0)

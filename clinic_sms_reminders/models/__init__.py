@@ -17,6 +17,7 @@ from . import clinic_sms_message
 from . import clinic_sms_message_rows
 from . import clinic_sms_dispatcher
 from . import clinic_sms_dispatch_chunks
+from . import clinic_sms_dispatch_lanes
 from . import clinic_sms_dispatch_checks
 from . import clinic_sms_dispatch_emails
 from . import clinic_sms_dispatch_results

@@ -27,6 +27,15 @@ from odoo.tools.misc import format_datetime
 
 # kinds a user writes and sends by hand (Send SMS, the inbox)
 USER_SENT_KINDS = frozenset({"private", "mass", "conversation"})
+# what a case note reads of its message
+NOTE_FIELDS = (
+    "partner_id",
+    "sent_at",
+    "kind",
+    "create_uid",
+    "company_id",
+    "template_id",
+)
 
 
 class ClinicSmsCaseNote(models.AbstractModel):
@@ -37,6 +46,9 @@ class ClinicSmsCaseNote(models.AbstractModel):
     def _log_case_notes(self, messages):
         groups = {}
         system = self.env.ref("base.partner_root")
+        # only what a note needs (after a commit the cache is empty, and a
+        # first read would fetch every column of the batch)
+        messages.fetch(NOTE_FIELDS)
         # one pass, each field read once: thousands of messages a batch
         for message in messages:
             partner, sent_at = message.partner_id, message.sent_at
@@ -52,8 +64,12 @@ class ClinicSmsCaseNote(models.AbstractModel):
             groups.setdefault((message.company_id, author), []).append(
                 (partner.id, (message.template_id, kind, sent_at))
             )
+        langs = {}
         for (company, author), group in groups.items():
-            env = self.with_context(lang=company.partner_id.lang or "en_US").env
+            if company not in langs:
+                company.partner_id.fetch(["lang"])
+                langs[company] = company.partner_id.lang or "en_US"
+            env = self.with_context(lang=langs[company]).env
             kinds = dict(
                 env["clinic.sms.message"]._fields["kind"]._description_selection(env)
             )
@@ -74,8 +90,9 @@ class ClinicSmsCaseNote(models.AbstractModel):
                 bodies.setdefault(partner_id, []).append(lines[key])
             env["mail.message"].sudo()._clinic_sms_insert_notes(
                 "res.partner",
+                # each line is Markup already: joined as text, not escaped again
                 {
-                    partner_id: Markup("").join(parts)
+                    partner_id: Markup("".join(parts))
                     for partner_id, parts in bodies.items()
                 },
                 author,

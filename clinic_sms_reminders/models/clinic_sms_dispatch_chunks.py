@@ -6,7 +6,7 @@ import logging
 import random
 import time
 
-from odoo import models
+from odoo import api, models
 from odoo.service.model import PG_CONCURRENCY_EXCEPTIONS_TO_RETRY
 
 from .clinic_sms_dispatcher import MAX_CONFLICTS, MIN_SECONDS_FOR_A_BATCH
@@ -17,7 +17,42 @@ _logger = logging.getLogger(__name__)
 class ClinicSmsDispatcher(models.AbstractModel):
     _inherit = "clinic.sms.dispatcher"
 
-    def _send_chunks(self, paid, provider, now, deadline, stamped=()):
+    @api.model
+    def _within_deadline(self, messages, deadline):
+        """The claimed messages that can be handed over before ``deadline``;
+        the others are left queued, untouched, for the next cron run."""
+        provider = messages.company_id._clinic_sms_get_provider()
+        if deadline is None or not provider:
+            return messages
+        return messages[: self._room(provider, deadline)]
+
+    @api.model
+    def _room(self, provider, deadline):
+        """How many messages fit before ``deadline`` if every request took
+        the provider's whole timeout (at least one chunk)."""
+        left = deadline - time.monotonic() - MIN_SECONDS_FOR_A_BATCH
+        size = max(provider.batch_size or 1, 1)
+        if provider.timeout <= 0:
+            return size
+        return max(size, int(left / provider.timeout))
+
+    @api.model
+    def _chunks(self, messages, provider):
+        size = max(provider.batch_size or 1, 1)
+        return [messages[i : i + size] for i in range(0, len(messages), size)]
+
+    @api.model
+    def _call_provider(self, provider, chunk, deadline):
+        """``provider._send_batch(chunk, deadline=...)``; a provider that
+        predates the deadline argument is called without it."""
+        try:
+            return provider._send_batch(chunk, deadline=deadline)
+        except TypeError as error:
+            if "deadline" not in str(error):
+                raise
+            return provider._send_batch(chunk)
+
+    def _send_chunks(self, paid, provider, now, deadline, stamped=(), payload=None):
         """Hand the paid messages to the provider chunk by chunk, each chunk's
         answer committed at once; what could not be attempted before the
         deadline goes back to the queue and is refunded.
@@ -27,7 +62,9 @@ class ClinicSmsDispatcher(models.AbstractModel):
         ``max_connections`` at a time). Each chunk is
         stamped ``sending_since`` (committed) just before it is handed over;
         ``stamped``: ids stamped already, with the 'sending' commit that
-        comes right before the first chunk.
+        comes right before the first chunk; ``payload``: the rows' values
+        the gateway reads (``_payload_snapshot``), put back in the cache that
+        each commit empties.
         While it is with the provider, its rows and the rest of the batch are
         held with ``FOR KEY SHARE``: a delivery report can still update them
         (no conflict with that lock), but the stuck-message recovery (``FOR
@@ -37,7 +74,7 @@ class ClinicSmsDispatcher(models.AbstractModel):
         size = max(provider.batch_size or 1, 1)
         # requests run over the provider's pool of connections: a chunk of n
         # takes at most n / connections times the timeout
-        per_message = provider.timeout / max(provider.max_connections or 1, 1)
+        per_message = provider.timeout / provider._lane_connections()
         pending = paid
         while pending:
             left = self._time_left(deadline=deadline)
@@ -57,7 +94,10 @@ class ClinicSmsDispatcher(models.AbstractModel):
             chunk &= pending
             if not chunk:
                 break
-            results = self._call_provider(provider, Message.browse(chunk.ids), deadline)
+            outgoing = Message.browse(chunk.ids)
+            if payload:
+                outgoing._restore_payload(payload)
+            results = self._call_provider(provider, outgoing, deadline)
             pending -= chunk
             self._record_results(chunk, results, now, hold=pending)
         if pending:
@@ -67,6 +107,7 @@ class ClinicSmsDispatcher(models.AbstractModel):
         """Stamp ``sending_since`` on the rows about to be handed to the
         provider, committed: a row 'sending' without it was never handed
         over (a stopped worker's rest of batch goes back to the queue)."""
+        self._begin_read_committed()
         self.env.cr.execute(
             "UPDATE clinic_sms_message SET sending_since = now() AT TIME ZONE 'UTC'"
             " WHERE id = ANY(%s) AND state = 'sending' RETURNING id",
@@ -85,6 +126,7 @@ class ClinicSmsDispatcher(models.AbstractModel):
             return messages
         for attempt in range(1, MAX_CONFLICTS + 1):
             try:
+                self._begin_read_committed()
                 self.env.cr.execute(
                     "SELECT id FROM clinic_sms_message"
                     " WHERE id = ANY(%s) AND state = 'sending' FOR KEY SHARE",
@@ -106,6 +148,7 @@ class ClinicSmsDispatcher(models.AbstractModel):
         the snapshot): the answer is in memory and must not be lost."""
         for attempt in range(1, MAX_CONFLICTS + 1):
             try:
+                self._begin_read_committed()
                 self.env["clinic.sms.outcome"]._apply_results(
                     messages.browse(messages.ids), results, now
                 )

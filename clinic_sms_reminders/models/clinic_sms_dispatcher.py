@@ -69,6 +69,11 @@ class ClinicSmsDispatcher(models.AbstractModel):
         """Commit the progress; seconds left before the soft end of the cron
         run (``_commit_progress``) or the hard deadline, whichever is first."""
         left = self.env["ir.cron"]._commit_progress(processed, remaining=remaining)
+        end = self.env.context.get("cron_end_time")
+        if end is not None:
+            # a lane (clinic_sms_dispatch_lanes.py) has no progress row of
+            # its own, but the cron run's end
+            left = min(left, end - time.monotonic())
         if deadline is not None:
             left = min(left, deadline - time.monotonic())
         return left
@@ -85,17 +90,30 @@ class ClinicSmsDispatcher(models.AbstractModel):
         the provider, that cannot end before the cron's time limit. A
         concurrency conflict before the provider call rolls the batch back to
         the queue and tries again (logged at debug level only: it is
-        expected with several workers)."""
+        expected with several workers). With ``commit`` on a real database
+        cursor, the run goes over ``_lane_count()`` lanes at once
+        (clinic_sms_dispatch_lanes.py)."""
         now = now or fields.Datetime.now()
+        if commit:
+            deadline = self._hard_deadline()
+            if self._time_left(deadline=deadline) < MIN_SECONDS_FOR_A_BATCH:
+                # no time for a batch in this cron run: say what is left, so
+                # that the cron runner calls again as soon as it can
+                self.env["ir.cron"]._commit_progress(remaining=self._count_due(now))
+                return 0
+            lanes = self._lane_count() if self._can_open_lanes() else 1
+            if lanes > 1:
+                return self._dispatch_in_lanes(now, batch_size, lanes)
+        return self._dispatch_loop(now, batch_size, commit)
+
+    @api.model
+    def _dispatch_loop(self, now, batch_size, commit):
+        """One worker's loop of ``_dispatch_due``: claim a batch, send it,
+        until nothing is due or the time is up."""
         deadline = self._hard_deadline() if commit else None
         short_companies = set()
         processed = conflicts = 0
         remaining = None
-        if commit and self._time_left(deadline=deadline) < MIN_SECONDS_FOR_A_BATCH:
-            # no time for a batch in this cron run: say what is left, so that
-            # the cron runner calls again as soon as it can
-            self.env["ir.cron"]._commit_progress(remaining=self._count_due(now))
-            return 0
         while True:
             try:
                 messages = self._claim_due_messages(now, batch_size, short_companies)
@@ -159,8 +177,12 @@ class ClinicSmsDispatcher(models.AbstractModel):
     def _claim_due_messages(self, now, limit, exclude_company_ids=()):
         """Lock and return due queued messages of ONE clinic that no other
         worker holds. One clinic per claim: a batch commits midway (before the
-        provider call), which releases the locks of everything claimed with it."""
+        provider call), which releases the locks of everything claimed with it.
+        The clinic is the one of the oldest due message no other worker holds
+        (another lane or worker busy with a clinic's last due rows does not
+        stop this one)."""
         self.env.flush_all()
+        self._begin_read_committed()
         due = SQL(
             """state = 'queued' AND scheduled_at <= %(now)s
                AND NOT (company_id = ANY(%(excluded)s))""",
@@ -173,7 +195,8 @@ class ClinicSmsDispatcher(models.AbstractModel):
                 SELECT id FROM clinic_sms_message
                  WHERE %(due)s
                    AND company_id = (SELECT company_id FROM clinic_sms_message
-                                      WHERE %(due)s ORDER BY scheduled_at, id LIMIT 1)
+                                      WHERE %(due)s ORDER BY scheduled_at, id LIMIT 1
+                                        FOR UPDATE SKIP LOCKED)
                  ORDER BY scheduled_at, id
                  LIMIT %(limit)s
                    FOR UPDATE SKIP LOCKED
@@ -245,46 +268,14 @@ class ClinicSmsDispatcher(models.AbstractModel):
         if commit:
             # From here on a crash leaves the rows 'sending': never sent twice
             # (the reconciliation cron turns them into 'unknown' later).
+            payload = paid._payload_snapshot()
             self.env["ir.cron"]._commit_progress(0)
-            self._send_chunks(paid, provider, now, deadline, stamped=first)
+            self._send_chunks(
+                paid, provider, now, deadline, stamped=first, payload=payload
+            )
         else:
             results = {}
             for chunk in self._chunks(paid, provider):
                 results.update(self._call_provider(provider, chunk, deadline))
             self.env["clinic.sms.outcome"]._apply_results(paid, results, now)
         return not unpaid
-
-    @api.model
-    def _within_deadline(self, messages, deadline):
-        """The claimed messages that can be handed over before ``deadline``;
-        the others are left queued, untouched, for the next cron run."""
-        provider = messages.company_id._clinic_sms_get_provider()
-        if deadline is None or not provider:
-            return messages
-        return messages[: self._room(provider, deadline)]
-
-    @api.model
-    def _room(self, provider, deadline):
-        """How many messages fit before ``deadline`` if every request took
-        the provider's whole timeout (at least one chunk)."""
-        left = deadline - time.monotonic() - MIN_SECONDS_FOR_A_BATCH
-        size = max(provider.batch_size or 1, 1)
-        if provider.timeout <= 0:
-            return size
-        return max(size, int(left / provider.timeout))
-
-    @api.model
-    def _chunks(self, messages, provider):
-        size = max(provider.batch_size or 1, 1)
-        return [messages[i : i + size] for i in range(0, len(messages), size)]
-
-    @api.model
-    def _call_provider(self, provider, chunk, deadline):
-        """``provider._send_batch(chunk, deadline=...)``; a provider that
-        predates the deadline argument is called without it."""
-        try:
-            return provider._send_batch(chunk, deadline=deadline)
-        except TypeError as error:
-            if "deadline" not in str(error):
-                raise
-            return provider._send_batch(chunk)

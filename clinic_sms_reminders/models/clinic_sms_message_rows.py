@@ -192,3 +192,27 @@ class ClinicSmsMessage(models.Model):
                 cache[message_id] = field.convert_to_cache(
                     vals[column], empty, validate=False
                 )
+
+    # What gateways read of a message while it is 'sending': nobody changes
+    # these columns of a row handed over (a report changes its state only).
+    PAYLOAD_FIELDS = ("reference", "phone", "body", "company_id", "provider_id")
+
+    def _payload_snapshot(self):
+        """{field: {id: cached value}} of ``PAYLOAD_FIELDS`` for these rows, to
+        put back in the cache after a commit (Odoo empties the whole cache on
+        commit; the gateway would read every column of the batch again)."""
+        self.fetch(self.PAYLOAD_FIELDS)
+        snapshot = {}
+        for fname in self.PAYLOAD_FIELDS:
+            cache = self._fields[fname]._get_cache(self.env)
+            snapshot[fname] = {i: cache[i] for i in self.ids if i in cache}
+        return snapshot
+
+    def _restore_payload(self, snapshot):
+        """Put back values of ``_payload_snapshot`` for these rows that the
+        cache lost (a commit), leaving the ones it holds untouched."""
+        for fname, values in snapshot.items():
+            cache = self._fields[fname]._get_cache(self.env)
+            for message_id in self.ids:
+                if message_id not in cache and message_id in values:
+                    cache[message_id] = values[message_id]

@@ -142,6 +142,14 @@ class ClinicSmsProvider(models.Model):
         """Types that reach real phones; neutralised databases never use them."""
         return provider_type != "sandbox"
 
+    def _lane_connections(self):
+        """This worker's share of the provider's ``max_connections``: a cron
+        run sending over several lanes (clinic_sms_dispatch_lanes.py) opens
+        no more connections in all than the provider allows."""
+        self.ensure_one()
+        lanes = max(int(self.env.context.get("clinic_sms_lanes") or 1), 1)
+        return max(1, -(-max(self.max_connections or 1, 1) // lanes))
+
     def _callback_url(self, kind):
         """Public URL of this provider's webhook (kind: dlr or inbound)."""
         self.ensure_one()
