@@ -1328,7 +1328,7 @@ def main(argv=None):
         print(
             f"  SQL in {phase}: {sql['queries']:,} queries, {sql['sql_s']:.2f} s in "
             f"Cursor.execute ({100 * sql['sql_s'] / wall if wall else 0:.0f}% of the wall "
-            f"time); top statements by time:"
+            f"time, summed over the dispatch lanes); top statements by time:"
         )
         for count, seconds, caller, statement in sql["top"][:6]:
             print(f"    {seconds:7.2f} s {count:6,}x  {caller}  | {statement[:70]}")
