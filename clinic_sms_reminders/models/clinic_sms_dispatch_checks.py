@@ -191,7 +191,9 @@ class ClinicSmsEligibility(models.AbstractModel):
             company = self.env["res.company"].browse(row.company_id)
             memo[company_key] = (company._clinic_sms_window(), company.clinic_sms_tz)
         window, clinic_tz = memo[company_key]
-        tz_name = row.tz
+        # as the planner reads it: the patient's zone, else the clinic's (an
+        # empty zone is not UTC here: most patients have none of their own)
+        tz_name = row.tz or clinic_tz or "UTC"
         if not quiet_hours.is_known_zone(tz_name):
             tz_name = clinic_tz or "UTC"
         if now - scheduled_at <= LATE_GRACE:

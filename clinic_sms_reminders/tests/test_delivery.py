@@ -867,6 +867,23 @@ class TestDispatchRaces(DeliveryCase):
         self._dispatch(paris(2026, 3, 11, 10, 0))
         self.assertEqual(birthday.state, "delivered")
 
+    def test_window_at_dispatch_in_the_clinics_zone_without_the_patients(self):
+        """R-2.3: a patient with no time zone of their own (most of them) is
+        judged at dispatch in the clinic's zone, as the planner planned it, not
+        in UTC: in winter 09:00 in Paris (08:00 UTC) goes out, 19:30 in Paris
+        (18:30 UTC, inside the window in UTC) waits for the next morning."""
+        self.patient.tz = False
+        opening, late = self._queue(2)
+        opening._write_rows({opening.id: {"scheduled_at": paris(2026, 12, 5, 9, 0)}})
+        late._write_rows({late.id: {"scheduled_at": paris(2026, 12, 5, 19, 30)}})
+        self._dispatch(paris(2026, 12, 5, 9, 0))
+        self.assertEqual((opening.state, opening.reason), ("delivered", False))
+        self._dispatch(paris(2026, 12, 5, 19, 30))
+        self.assertEqual(
+            (late.state, late.reason, late.scheduled_at),
+            ("queued", "outside_window", paris(2026, 12, 6, 9, 0)),
+        )
+
     def test_deadline_bounds_the_batch(self):
         """R-7.10: under a cron with a 10 s hard limit, each chunk gets the
         deadline; a chunk that cannot start before it is not attempted, and a
