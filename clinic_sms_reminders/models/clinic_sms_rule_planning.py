@@ -31,6 +31,34 @@ class ClinicSmsRule(models.Model):
         ONE reminder, for the first of them (R-2.5). Returns the number of
         messages planned."""
         now = now or fields.Datetime.now()
+        if events is None:
+            # the whole planning (the cron's) goes over the dispatch's lanes
+            # (clinic_sms_dispatch_lanes.py); a booking's stays in its transaction
+            dispatcher = self.env["clinic.sms.dispatcher"]
+            lanes = dispatcher._lane_count() if dispatcher._can_open_lanes() else 1
+            if lanes > 1:
+                return self._plan_in_lanes(now, lanes)
+        return self._plan_lane(now, events)
+
+    def _plan_in_lanes(self, now, lanes):
+        """``_plan_reminders`` over ``lanes`` lanes, each planning the
+        patients whose id is its index modulo ``lanes``: a patient's
+        appointments stay in one lane, and the lanes' idempotency keys never
+        meet. Lane 0 plans in this transaction; the others commit their own
+        (a planning is idempotent: what a failed run left is planned once)."""
+        ids = self.ids
+        planned = self.env["clinic.sms.dispatcher"]._run_in_lanes(
+            lanes,
+            lambda env, index: (
+                env["clinic.sms.rule"].browse(ids)._plan_lane(now, lane=(index, lanes))
+            ),
+        )
+        return sum(planned)
+
+    def _plan_lane(self, now, events=None, lane=None):
+        """``_plan_reminders`` of the patients of one lane (``lane``: (index,
+        count), the patients whose id is ``index`` modulo ``count``), or of
+        all of them."""
         # read at run time from the module that defines it (tests tune it there)
         chunk = clinic_sms_rule.PLANNING_CHUNK
         self.env.flush_all()
@@ -38,7 +66,7 @@ class ClinicSmsRule(models.Model):
         for rule in self:
             after = 0
             while True:
-                rows = rule._plan_candidates(now, events, after, chunk)
+                rows = rule._plan_candidates(now, events, after, chunk, lane)
                 if not rows:
                     break
                 planned += rule._insert_planned(rows, now)
@@ -57,12 +85,13 @@ class ClinicSmsRule(models.Model):
         return key
 
     def _plan_candidates(
-        self, now, events, after=0, limit=clinic_sms_rule.PLANNING_CHUNK
+        self, now, events, after=0, limit=clinic_sms_rule.PLANNING_CHUNK, lane=None
     ):
         """The appointments the rule applies to in the planning window, with
         whether their reminder already exists, for the next ``limit`` patients
         whose id is above ``after`` (a patient's appointments are never split
-        between two steps: grouping needs them together)."""
+        between two steps nor two lanes: grouping needs them together);
+        ``lane``: (index, count), only the patients of that lane."""
         self.ensure_one()
         company = self.company_id
         conditions = [
@@ -86,6 +115,8 @@ class ClinicSmsRule(models.Model):
         if events is not None:
             patients = events.clinic_patient_id.ids
             conditions.append(SQL("e.clinic_patient_id = ANY(%s)", patients))
+        if lane is not None:
+            conditions.append(SQL("e.clinic_patient_id %% %s = %s", lane[1], lane[0]))
         if self.service_ids:
             conditions.append(
                 SQL(

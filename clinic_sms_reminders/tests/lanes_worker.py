@@ -15,7 +15,9 @@ Run as a separate OS process, never imported by Odoo's test loader::
   worker. The test's only instrument: every call of ``_prepare_texts`` (the
   Python work of a batch) and of ``_dispatch_batch`` (a whole batch) is
   recorded with its thread, its message ids and when it ran; the addon's code
-  is not changed.
+  is not changed;
+* ``plan``: a clinic's appointments, a rule, planned by the cron's method over
+  the default lanes and then over one lane (each lane's share recorded).
 
 Each mode prints one JSON line on stdout: the result.
 """
@@ -166,5 +168,102 @@ def dispatch(cfg):
     emit({"lanes": lanes, "processed": processed, "calls": calls, "batches": batches})
 
 
+def plan(cfg):
+    """A clinic's appointments of the corpus' patients in three days (every
+    tenth patient has a second one an hour later: one reminder for both),
+    a rule 24 hours before; planned by the cron's method over the default
+    lanes, then again over one lane: both plans are emitted."""
+    registry = open_registry(cfg)
+    from odoo.fields import Command
+
+    with registry.cursor() as cr:
+        env = environment(cr, mail_create_nolog=True)
+        company, _provider = sandbox_clinic(
+            env, "Cabinet du Plan", "Sandbox du Plan", clinic_sms_tz="Europe/Paris"
+        )
+        langs = set(env["res.lang"].search([]).mapped("code"))
+        patients = env["res.partner"].create(
+            [
+                {
+                    "name": name,
+                    "phone": f"07 81 {index:06d}",
+                    "country_id": env.ref("base.fr").id,
+                    "lang": next((code for code in langs if code[:2] == lang), False),
+                    "tz": tz,
+                    "company_id": company.id,
+                }
+                for index, (lang, tz, name) in enumerate(corpus())
+            ]
+        )
+        day = env.cr.now().replace(hour=7, minute=0, second=0, microsecond=0)
+        day += timedelta(days=3)
+        events = []
+        for index, patient in enumerate(patients):
+            starts = [day + timedelta(minutes=15 * (index % 40))]
+            if index % 10 == 0:
+                starts.append(starts[0] + timedelta(hours=1))
+            events += [
+                {
+                    "name": "Contrôle",
+                    "start": start,
+                    "stop": start + timedelta(minutes=30),
+                    "clinic_patient_id": patient.id,
+                    "clinic_company_id": company.id,
+                    "partner_ids": [Command.set(patient.ids)],
+                }
+                for start in starts
+            ]
+        env["calendar.event"].create(events)
+        rule = env["clinic.sms.rule"].create(
+            {
+                "name": "Rappel 24 h avant",
+                "company_id": company.id,
+                "template_id": env.ref("clinic_sms_reminders.template_reminder").id,
+                "trigger": "before_start",
+                "delay": 24,
+                "delay_unit": "hours",
+            }
+        )
+        rule_id, patient_count = rule.id, len(patients)
+    model = registry["clinic.sms.rule"]
+    original = model._plan_lane
+    lanes_seen = []
+
+    def plan_lane(self, now, events=None, lane=None):
+        planned = original(self, now, events, lane)
+        lanes_seen.append([threading.current_thread().name, lane, planned])
+        return planned
+
+    model._plan_lane = plan_lane
+    plans = []
+    # each step in a transaction of its own, committed when its block ends
+    for lanes in (None, "1"):
+        with registry.cursor() as cr:
+            env = environment(cr)
+            if lanes:
+                env["ir.config_parameter"].set_param(
+                    "clinic_sms_reminders.dispatch_lanes", lanes
+                )
+            env.cr.execute(
+                "DELETE FROM clinic_sms_message WHERE rule_id = %s", [rule_id]
+            )
+        with registry.cursor() as cr:
+            environment(cr)["clinic.sms.rule"].browse(rule_id)._plan_reminders()
+        with registry.cursor() as cr:
+            cr.execute(
+                "SELECT idempotency_key, partner_id, appointment_id, state,"
+                "       coalesce(reason, ''), scheduled_at::text"
+                "  FROM clinic_sms_message WHERE rule_id = %s ORDER BY 1",
+                [rule_id],
+            )
+            plans.append(cr.fetchall())
+    with registry.cursor() as cr:
+        environment(cr)["ir.config_parameter"].set_param(
+            "clinic_sms_reminders.dispatch_lanes", ""
+        )
+    result = {"patients": patient_count, "plans": plans, "lanes": lanes_seen}
+    emit(result)
+
+
 if __name__ == "__main__":
-    run_mode({"setup": setup, "dispatch": dispatch})
+    run_mode({"setup": setup, "dispatch": dispatch, "plan": plan})

@@ -3,6 +3,7 @@ end to end, integrator example, reliability stress, the concurrency tests):
 database names, install, copy and drop, and the worker processes that meet
 at a barrier file."""
 
+import contextlib
 import json
 import os
 import subprocess
@@ -109,6 +110,23 @@ def source_database():
         finally:
             conn.close()
     return None
+
+
+@contextlib.contextmanager
+def own_database(kind, timeout):
+    """A database of its own for a test's worker processes, dropped at the
+    end: a copy of the test database when it has the addon, else a fresh
+    install without demo data."""
+    name = database_name(kind)
+    try:
+        source = source_database()
+        if source:
+            copy_database(source, name, timeout)
+        else:
+            install(name, timeout=timeout * 3)
+        yield name
+    finally:
+        drop_database(name)
 
 
 def copy_database(source, name, timeout):

@@ -23,12 +23,8 @@ import pytest
 
 from .odoo_processes import (
     addons_path,
-    copy_database,
-    database_name,
-    drop_database,
-    install,
+    own_database,
     race,
-    source_database,
     start_worker,
     worker_result,
 )
@@ -40,16 +36,8 @@ BATCH = 40
 
 @pytest.fixture
 def database():
-    name = database_name("lanes")
-    try:
-        source = source_database()
-        if source:
-            copy_database(source, name, TIMEOUT)
-        else:
-            install(name, timeout=TIMEOUT * 3)
+    with own_database("lanes", TIMEOUT) as name:
         yield name
-    finally:
-        drop_database(name)
 
 
 def overlapping(calls):
@@ -113,3 +101,19 @@ def test_two_cron_workers_over_lanes_send_each_message_once(database):
             [[int(i) for i in setup["patients"]]],
         )
         assert cr.fetchone() == (total, total)  # one case note each
+
+
+def test_planning_over_lanes_plans_what_one_lane_plans(database):
+    cfg = {"db": database, "addons_path": addons_path()}
+    result = worker_result(start_worker(WORKER, "plan", cfg), TIMEOUT)
+    over_lanes, over_one = result["plans"]
+    # one reminder per patient, the second appointment of every tenth one
+    # grouped with the first, whichever lane planned it
+    assert len(over_lanes) == result["patients"]
+    assert over_lanes == over_one
+    assert len({row[1] for row in over_lanes}) == result["patients"]
+    first, second = result["lanes"][:2], result["lanes"][2:]
+    assert sorted(lane for _thread, lane, _count in first) == [[0, 2], [1, 2]]
+    assert all(count > 0 for _thread, _lane, count in first)
+    assert len({thread for thread, _lane, _count in first}) == 2
+    assert second == [["MainThread", None, len(over_one)]]

@@ -14,12 +14,8 @@ import pytest
 
 from .odoo_processes import (
     addons_path,
-    copy_database,
-    database_name,
-    drop_database,
-    install,
+    own_database,
     race,
-    source_database,
     start_worker,
     worker_result,
 )
@@ -30,16 +26,8 @@ TIMEOUT = 120
 
 @pytest.fixture
 def database():
-    name = database_name("waitlist")
-    try:
-        source = source_database()
-        if source:
-            copy_database(source, name, TIMEOUT)
-        else:
-            install(name, timeout=TIMEOUT * 3)
+    with own_database("waitlist", TIMEOUT) as name:
         yield name
-    finally:
-        drop_database(name)
 
 
 def test_two_processes_accept_the_same_slot(database):
