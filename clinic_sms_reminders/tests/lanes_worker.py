@@ -50,6 +50,25 @@ def corpus():
     return rows
 
 
+def corpus_patients(env, company, people, prefix):
+    """The clinic's patients of ``people`` (corpus rows), French mobiles
+    ``prefix`` + their index, in the language and zone of their row."""
+    langs = set(env["res.lang"].search([]).mapped("code"))
+    return env["res.partner"].create(
+        [
+            {
+                "name": name,
+                "phone": f"{prefix} {index:06d}",
+                "country_id": env.ref("base.fr").id,
+                "lang": next((code for code in langs if code[:2] == lang), False),
+                "tz": tz,
+                "company_id": company.id,
+            }
+            for index, (lang, tz, name) in enumerate(people)
+        ]
+    )
+
+
 def setup(cfg):
     with transaction(cfg) as env:
         env = env(context=dict(env.context, mail_create_nolog=True))
@@ -62,7 +81,6 @@ def setup(cfg):
             clinic_sms_quiet_end=24.0,
         )
         env.ref("base.user_root").company_ids |= company
-        langs = set(env["res.lang"].search([]).mapped("code"))
         template = env["clinic.sms.template"].create(
             {
                 "name": "Rappel de suivi",
@@ -73,19 +91,7 @@ def setup(cfg):
             }
         )
         people = [row for row in corpus() for _copy in range(COPIES)]
-        patients = env["res.partner"].create(
-            [
-                {
-                    "name": name,
-                    "phone": f"06 12 {index:06d}",
-                    "country_id": env.ref("base.fr").id,
-                    "lang": next((code for code in langs if code[:2] == lang), False),
-                    "tz": tz,
-                    "company_id": company.id,
-                }
-                for index, (lang, tz, name) in enumerate(people)
-            ]
-        )
+        patients = corpus_patients(env, company, people, "06 12")
         wallet = env["clinic.sms.wallet"]._ensure_for_companies(company)[company.id]
         wallet._top_up(len(patients) * 10, note="lanes test")
         now = env.cr.now()
@@ -181,20 +187,7 @@ def plan(cfg):
         company, _provider = sandbox_clinic(
             env, "Cabinet du Plan", "Sandbox du Plan", clinic_sms_tz="Europe/Paris"
         )
-        langs = set(env["res.lang"].search([]).mapped("code"))
-        patients = env["res.partner"].create(
-            [
-                {
-                    "name": name,
-                    "phone": f"07 81 {index:06d}",
-                    "country_id": env.ref("base.fr").id,
-                    "lang": next((code for code in langs if code[:2] == lang), False),
-                    "tz": tz,
-                    "company_id": company.id,
-                }
-                for index, (lang, tz, name) in enumerate(corpus())
-            ]
-        )
+        patients = corpus_patients(env, company, corpus(), "07 81")
         day = env.cr.now().replace(hour=7, minute=0, second=0, microsecond=0)
         day += timedelta(days=3)
         events = []
